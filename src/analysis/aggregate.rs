@@ -1,0 +1,612 @@
+//! Builds [`Target`]s from the events of every log and JUnit file read, merging
+//! what several inputs say about the same target into one record.
+//!
+//! Rules: a log's tox result is authoritative for a target; JUnit decides only
+//! for targets no log reports. Across logs, the most severe result wins
+//! (fail > pass > skipped > not run) and a target that passed in one log and
+//! failed in another is flagged `conflicting`. A target named by a run's `-e`
+//! list that never reports a result is `not-run`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::Read;
+
+use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_file_name};
+use crate::inputs::pytest;
+use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
+use crate::model::{
+    CaseOutcome, ExitLine, Failure, FailureKind, FailureSource, MAX_MESSAGE, MAX_OUTPUT_LINE,
+    MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
+    TargetStatus, TestCounts, Warning, truncate_str,
+};
+
+/// Most command lines kept per target.
+const MAX_COMMANDS: usize = 20;
+/// Longest command line kept.
+const MAX_COMMAND: usize = 2_000;
+
+/// Collects inputs and produces the [`Report`].
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    targets: BTreeMap<String, Builder>,
+    /// Envs named by a run's `-e` list.
+    selected: BTreeSet<String>,
+    sources: Vec<String>,
+    warnings: Vec<Warning>,
+    warnings_omitted: u64,
+    logs_read: usize,
+}
+
+#[derive(Debug)]
+struct Builder {
+    target: Target,
+    /// Result per log source, most severe kept.
+    log_status: BTreeMap<usize, TargetStatus>,
+    /// JUnit-derived counts for this target.
+    junit: TestCounts,
+    junit_cases: u64,
+    /// Counts from pytest's final line in a log, used when there is no JUnit.
+    log_counts: Option<pytest::ResultCounts>,
+    /// The last step tox started for the env was a setup step.
+    in_setup: bool,
+    /// Output of the occurrence being read, and which source it is from.
+    ring: Ring,
+    ring_source: Option<usize>,
+    /// Durations came from tox's summary (which has the setup/cmd split).
+    summary_times: bool,
+}
+
+impl Builder {
+    fn new(name: &str) -> Self {
+        Self {
+            target: Target::new(TargetName::parse(name)),
+            log_status: BTreeMap::new(),
+            junit: TestCounts::default(),
+            junit_cases: 0,
+            log_counts: None,
+            in_setup: false,
+            ring: Ring::default(),
+            ring_source: None,
+            summary_times: false,
+        }
+    }
+
+    fn set_log_status(&mut self, source: usize, status: TargetStatus) {
+        let slot = self.log_status.entry(source).or_insert(status);
+        if status.severity() > slot.severity() {
+            *slot = status;
+        }
+    }
+
+    /// Ends the occurrence held in the ring: its lines are kept if it failed.
+    fn settle_output(&mut self) {
+        let Some(src) = self.ring_source.take() else {
+            return;
+        };
+        if self.log_status.get(&src) == Some(&TargetStatus::Fail) && !self.ring.lines.is_empty() {
+            self.target.output = self.ring.take();
+            complete_log_messages(&mut self.target);
+        } else {
+            self.ring.clear();
+        }
+    }
+
+    fn push_output(&mut self, source: usize, text: &str) {
+        if self.ring_source != Some(source) {
+            self.settle_output();
+            self.ring_source = Some(source);
+        }
+        self.ring.push(text);
+    }
+}
+
+/// The last lines of output, reusing its strings.
+#[derive(Debug, Default)]
+struct Ring {
+    lines: VecDeque<String>,
+    total: u64,
+}
+
+impl Ring {
+    fn push(&mut self, text: &str) {
+        self.total += 1;
+        let mut slot = if self.lines.len() >= MAX_OUTPUT_LINES {
+            self.lines.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        slot.clear();
+        if text.len() <= MAX_OUTPUT_LINE {
+            slot.push_str(text);
+        } else {
+            slot.push_str(&truncate_str(text, MAX_OUTPUT_LINE));
+        }
+        self.lines.push_back(slot);
+    }
+
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.lines.shrink_to_fit();
+        self.total = 0;
+    }
+
+    fn take(&mut self) -> OutputExcerpt {
+        let out = OutputExcerpt {
+            lines: self.lines.drain(..).collect(),
+            total_lines: self.total,
+        };
+        self.clear();
+        out
+    }
+}
+
+impl Aggregator {
+    /// An empty aggregation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a warning (bounded; the overflow is counted).
+    pub fn warn(&mut self, w: Warning) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(w);
+        } else {
+            self.warnings_omitted += 1;
+        }
+    }
+
+    fn source_id(&mut self, name: &str) -> usize {
+        self.sources.push(name.to_owned());
+        self.sources.len() - 1
+    }
+
+    fn builder(&mut self, env: &str) -> &mut Builder {
+        if !self.targets.contains_key(env) {
+            self.targets.insert(env.to_owned(), Builder::new(env));
+        }
+        // Present: inserted above if it was missing.
+        self.targets.get_mut(env).expect("target inserted above")
+    }
+
+    /// Reads one tox log (plain, or a GitHub job log). `name` is how warnings and
+    /// the report refer to it.
+    pub fn add_log<R: Read>(&mut self, name: &str, input: R) -> std::io::Result<LogStats> {
+        let src = self.source_id(name);
+        self.logs_read += 1;
+        let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
+            self.on_log_event(src, name, line, text, ev)
+        })?;
+        for b in self.targets.values_mut() {
+            if b.ring_source == Some(src) {
+                b.settle_output();
+            }
+        }
+        if let Some(line) = stats.first_truncated {
+            self.warn(Warning::in_file(
+                name,
+                Some(line),
+                format!(
+                    "{} line(s) longer than 64 KiB were cut; the first is here",
+                    stats.truncated_lines
+                ),
+            ));
+        }
+        if stats.lines == 0 {
+            self.warn(Warning::in_file(
+                name,
+                None,
+                "empty log: no tox output in it",
+            ));
+        }
+        Ok(stats)
+    }
+
+    fn on_log_event(&mut self, src: usize, name: &str, line: u64, text: &str, ev: LogEvent<'_>) {
+        match ev {
+            LogEvent::Selection { envs } => {
+                for env in envs {
+                    self.selected.insert(env.to_owned());
+                    self.builder(env).target.add_source(name);
+                }
+            }
+            LogEvent::Setup { env, .. } => {
+                let b = self.builder(env);
+                b.target.add_source(name);
+                b.in_setup = true;
+                b.push_output(src, text);
+            }
+            LogEvent::Command { env, command } => {
+                let b = self.builder(env);
+                b.target.add_source(name);
+                b.in_setup = false;
+                if b.target.commands.len() < MAX_COMMANDS {
+                    b.target.commands.push(truncate_str(command, MAX_COMMAND));
+                }
+                b.push_output(src, text);
+            }
+            LogEvent::Exit {
+                env,
+                code,
+                seconds,
+                cwd,
+                command,
+                setup_step,
+            } => {
+                let b = self.builder(env);
+                b.target.add_source(name);
+                b.push_output(src, text);
+                if code != 0 {
+                    b.set_log_status(src, TargetStatus::Fail);
+                    b.target.exit_code = Some(code);
+                    b.target.exit = Some(ExitLine {
+                        code,
+                        seconds,
+                        cwd: truncate_str(cwd, MAX_COMMAND),
+                        command: truncate_str(command, MAX_COMMAND),
+                        setup_step: setup_step || b.in_setup,
+                    });
+                }
+            }
+            LogEvent::Status {
+                env,
+                result,
+                exit_code,
+                times,
+                summary,
+                reason,
+            } => {
+                let b = self.builder(env);
+                b.target.add_source(name);
+                let status = match result {
+                    EnvResult::Ok => TargetStatus::Pass,
+                    EnvResult::Fail => TargetStatus::Fail,
+                    EnvResult::Skip => TargetStatus::Skipped,
+                };
+                b.set_log_status(src, status);
+                if let Some(code) = exit_code {
+                    b.target.exit_code = Some(code);
+                }
+                if let Some(reason) = reason {
+                    b.target.reason = Some(truncate_str(reason, MAX_MESSAGE));
+                }
+                if summary || !b.summary_times {
+                    if times.total.is_some() {
+                        b.target.durations.total = times.total;
+                    }
+                    if times.setup.is_some() || times.commands.is_some() {
+                        b.target.durations.setup = times.setup;
+                        b.target.durations.commands = times.commands;
+                    }
+                    b.summary_times |= summary;
+                }
+                if result == EnvResult::Ok && b.ring_source == Some(src) {
+                    b.ring.clear();
+                    b.ring_source = None;
+                }
+            }
+            LogEvent::Output {
+                env: Some(env),
+                text,
+            } => {
+                let b = self.builder(env);
+                b.push_output(src, text);
+                if let Some(s) = pytest::short_summary(text) {
+                    b.target.add_failure(Failure {
+                        test: truncate_str(s.test, MAX_TEST_ID),
+                        kind: s.kind,
+                        message: truncate_str(s.message, MAX_MESSAGE),
+                        details: String::new(),
+                        attempts: 1,
+                        source: FailureSource::Log,
+                    });
+                } else if let Some(path) = pytest::missing_path(text) {
+                    if b.target.missing_paths.len() < 20
+                        && !b.target.missing_paths.iter().any(|p| p == path)
+                    {
+                        b.target.missing_paths.push(truncate_str(path, MAX_COMMAND));
+                    }
+                } else if let Some(counts) = pytest::result_counts(text) {
+                    b.log_counts = Some(counts);
+                }
+            }
+            LogEvent::Output { env: None, .. } | LogEvent::Step { .. } => {}
+            LogEvent::StepError { .. } => {
+                let _ = line;
+            }
+        }
+    }
+
+    /// Reads one JUnit file. `display` names it in the report; `explicit_target`
+    /// is the target the user assigned to it, if any.
+    pub fn add_junit<R: Read>(
+        &mut self,
+        display: &str,
+        file_name: &str,
+        explicit_target: Option<&str>,
+        input: R,
+    ) {
+        let file_target = target_from_file_name(file_name).map(str::to_owned);
+        let explicit = explicit_target.map(str::to_owned);
+        let mut unmapped = 0u64;
+        let mut first_suite: Option<String> = None;
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let summary: JunitSummary = parse_junit(input, &mut |case: &JunitCase<'_>| {
+            let target = match pick_target(
+                explicit.as_deref(),
+                case.suite,
+                file_target.as_deref(),
+                &self.targets,
+            ) {
+                Some(t) => t.to_owned(),
+                None => {
+                    unmapped += 1;
+                    if first_suite.is_none() {
+                        first_suite = Some(case.suite.unwrap_or("").to_owned());
+                    }
+                    fallback_target(file_name)
+                }
+            };
+            let b = self.builder(&target);
+            if !touched.contains(&target) {
+                touched.insert(target.clone());
+                b.target.add_source(display);
+                if !b.target.junit_files.iter().any(|f| f == display) {
+                    b.target.junit_files.push(display.to_owned());
+                }
+            }
+            b.junit.add(case.outcome, case.attempts);
+            b.junit_cases += 1;
+            let kind = match case.outcome {
+                CaseOutcome::Failed => FailureKind::Failure,
+                CaseOutcome::Errored => FailureKind::Error,
+                CaseOutcome::Passed | CaseOutcome::Skipped => return,
+            };
+            let message = first_line(case.message)
+                .or_else(|| last_error_line(case.details))
+                .unwrap_or("");
+            b.target.add_failure(Failure {
+                test: case.test.to_owned(),
+                kind,
+                message: truncate_str(message, MAX_MESSAGE),
+                details: case.details.to_owned(),
+                attempts: case.attempts,
+                source: FailureSource::Junit,
+            });
+        });
+        // A file with suites but no cases still belongs to its target: pytest found nothing to run.
+        if summary.cases == 0 && summary.is_junit {
+            let suite = summary.suite_names.first().map(String::as_str);
+            let target = pick_target(
+                explicit.as_deref(),
+                suite,
+                file_target.as_deref(),
+                &self.targets,
+            )
+            .map(str::to_owned)
+            .unwrap_or_else(|| fallback_target(file_name));
+            let b = self.builder(&target);
+            b.target.add_source(display);
+            if !b.target.junit_files.iter().any(|f| f == display) {
+                b.target.junit_files.push(display.to_owned());
+            }
+        }
+        if unmapped > 0 {
+            self.warn(Warning::in_file(
+                display,
+                None,
+                format!(
+                    "cannot tell which tox target {unmapped} test case(s) belong to (testsuite name {:?}); \
+                     they are reported under {:?}. Name the file .junitxml-<target> or junit-<target>.xml, \
+                     pass -o junit_suite_name={{envname}} to pytest, or use --junit-for TARGET=PATH",
+                    first_suite.unwrap_or_default(),
+                    fallback_target(file_name)
+                ),
+            ));
+        }
+        if let Some(p) = summary.problem {
+            self.warn(Warning {
+                file: Some(display.to_owned()),
+                line: None,
+                position: Some(p.position),
+                message: format!(
+                    "{}; kept the {} test case(s) read before it",
+                    p.message, summary.cases
+                ),
+            });
+        }
+        if summary.replaced_bytes > 0 {
+            self.warn(Warning::in_file(
+                display,
+                None,
+                format!(
+                    "{} invalid UTF-8 sequence(s) replaced with U+FFFD",
+                    summary.replaced_bytes
+                ),
+            ));
+        }
+        if summary.had_doctype {
+            self.warn(Warning::in_file(
+                display,
+                None,
+                "the file declares a DOCTYPE; its entities were not expanded",
+            ));
+        }
+    }
+
+    /// Ends the aggregation. `envlist`, when given, lists the targets the run was
+    /// expected to produce if no log named its `-e` selection.
+    pub fn finish(mut self, envlist: Option<&[String]>) -> Report {
+        let expected: Vec<String> = if !self.selected.is_empty() {
+            self.selected.iter().cloned().collect()
+        } else if self.logs_read > 0 {
+            envlist.map(<[String]>::to_vec).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        for env in &expected {
+            self.builder(env);
+        }
+        let mut targets: Vec<Target> = self
+            .targets
+            .into_values()
+            .map(|mut b| {
+                b.settle_output();
+                finish_target(b)
+            })
+            .collect();
+        targets.sort_by(|a, b| {
+            order(a.status)
+                .cmp(&order(b.status))
+                .then_with(|| a.name.as_str().cmp(b.name.as_str()))
+        });
+        Report {
+            targets,
+            warnings: self.warnings,
+            warnings_omitted: self.warnings_omitted,
+        }
+    }
+}
+
+fn finish_target(mut b: Builder) -> Target {
+    let t = &mut b.target;
+    let log_statuses: BTreeSet<TargetStatus> = b.log_status.values().copied().collect();
+    t.conflicting =
+        log_statuses.contains(&TargetStatus::Fail) && log_statuses.contains(&TargetStatus::Pass);
+    t.status = if let Some(worst) = log_statuses.iter().max_by_key(|s| s.severity()) {
+        *worst
+    } else if !t.junit_files.is_empty() {
+        junit_status(&b.junit, b.junit_cases)
+    } else {
+        TargetStatus::NotRun
+    };
+    if t.junit_files.is_empty() {
+        if let Some(c) = b.log_counts {
+            t.tests = TestCounts {
+                total: c.passed + c.failed + c.errors + c.skipped,
+                passed: c.passed,
+                failed: c.failed,
+                errors: c.errors,
+                skipped: c.skipped,
+                flaky: 0,
+            };
+        }
+    } else {
+        t.tests = b.junit;
+    }
+    if t.status == TargetStatus::NotRun && t.reason.is_none() && !t.commands.is_empty() {
+        t.reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".to_owned());
+    }
+    match t.status {
+        TargetStatus::Pass => {
+            t.exit_code = Some(0);
+            t.exit = None;
+        }
+        TargetStatus::Skipped | TargetStatus::NotRun => t.exit_code = None,
+        TargetStatus::Fail => {}
+    }
+    if t.status != TargetStatus::Fail {
+        t.output = OutputExcerpt::default();
+    }
+    b.target
+}
+
+/// pytest cuts short-summary messages to the terminal width (`ImportEr...`).
+/// Where the target's output shows the test's FAILURES section, its first
+/// `E ` line is the whole message: use it instead.
+fn complete_log_messages(t: &mut Target) {
+    for f in &mut t.failures {
+        if f.source != FailureSource::Log || !(f.message.is_empty() || f.message.ends_with("...")) {
+            continue;
+        }
+        let Some((_, head)) = f.test.split_once("::") else {
+            continue;
+        };
+        let head = head.replace("::", ".");
+        let mut lines = t.output.lines.iter();
+        let in_section = lines
+            .by_ref()
+            .any(|l| l.starts_with('_') && l.trim_matches(|c| c == '_' || c == ' ') == head);
+        if !in_section {
+            continue;
+        }
+        let found = lines
+            .take_while(|l| !(l.starts_with("____") || l.starts_with("====")))
+            .find_map(|l| {
+                l.strip_prefix("E ")
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+            });
+        if let Some(m) = found {
+            f.message = truncate_str(m, MAX_MESSAGE);
+        }
+    }
+}
+
+/// Status from JUnit alone: any failure or error fails; no test case at all
+/// fails too (pytest exits 4 or 5 when it runs nothing).
+fn junit_status(c: &TestCounts, cases: u64) -> TargetStatus {
+    if c.failed + c.errors > 0 || cases == 0 {
+        TargetStatus::Fail
+    } else if c.passed > 0 {
+        TargetStatus::Pass
+    } else {
+        TargetStatus::Skipped
+    }
+}
+
+fn order(s: TargetStatus) -> u8 {
+    match s {
+        TargetStatus::Fail => 0,
+        TargetStatus::NotRun => 1,
+        TargetStatus::Pass => 2,
+        TargetStatus::Skipped => 3,
+    }
+}
+
+/// Which target a JUnit test case belongs to: the user's assignment, else a
+/// testsuite name that is a conventional target name or one the logs know,
+/// else the file name, else a non-default testsuite name.
+fn pick_target<'a>(
+    explicit: Option<&'a str>,
+    suite: Option<&'a str>,
+    file_target: Option<&'a str>,
+    known: &BTreeMap<String, Builder>,
+) -> Option<&'a str> {
+    if explicit.is_some() {
+        return explicit;
+    }
+    let suite = suite.filter(|s| crate::model::is_plausible_env_name(s));
+    if let Some(s) = suite
+        && (TargetName::parse(s).parts().is_some() || known.contains_key(s))
+    {
+        return Some(s);
+    }
+    file_target.or(suite.filter(|s| *s != "pytest"))
+}
+
+fn fallback_target(file_name: &str) -> String {
+    let stem = file_name.strip_suffix(".xml").unwrap_or(file_name);
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("junit:{}", clean.trim_start_matches('.'))
+}
+
+fn first_line(s: &str) -> Option<&str> {
+    let line = s.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line)
+}
+
+/// pytest tracebacks end with `E   SomeError: ...` lines; the first such line is the message.
+fn last_error_line(details: &str) -> Option<&str> {
+    details
+        .lines()
+        .find_map(|l| l.strip_prefix("E ").map(str::trim))
+        .filter(|l| !l.is_empty())
+}

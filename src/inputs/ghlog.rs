@@ -1,0 +1,237 @@
+//! Undoes the framing around tox's text: a GitHub Actions job log's byte-order
+//! mark, per-line timestamps and `##[...]` markers, Windows line ends, carriage
+//! return progress updates, ANSI colour codes and invalid UTF-8.
+//!
+//! [`LineCleaner::clean`] turns a raw line into text tox printed, borrowing
+//! from the input whenever nothing needs removing.
+
+/// A GitHub Actions log marker line (`##[group]Run ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker<'a> {
+    /// `##[group]<title>`: a step (or a folded section) begins.
+    Group(&'a str),
+    /// `##[endgroup]`.
+    EndGroup,
+    /// `##[error]<message>`: for a failing step, `Process completed with exit code N.`
+    Error(&'a str),
+    /// `##[warning]`, `##[notice]`, `##[debug]`, `##[command]` and others.
+    Other(&'a str),
+}
+
+/// A cleaned line: either text as tox printed it, or a GitHub marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cleaned<'a> {
+    /// Output text, framing removed.
+    Text(&'a str),
+    /// A GitHub log marker.
+    Marker(Marker<'a>),
+}
+
+/// Strips framing from lines, reusing its buffers so that no line allocates.
+#[derive(Debug, Default)]
+pub struct LineCleaner {
+    bytes: Vec<u8>,
+    text: String,
+}
+
+impl LineCleaner {
+    /// A cleaner with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cleans one raw line (without its `\n`). `first` strips a UTF-8 BOM.
+    pub fn clean<'a>(&'a mut self, raw: &'a [u8], first: bool) -> Cleaned<'a> {
+        let mut line = raw;
+        if first {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        line = strip_timestamp(line);
+        // A bare `\r` inside a line is a progress update: keep what a terminal shows last.
+        if let Some(cr) = memchr::memrchr(b'\r', line) {
+            line = &line[cr + 1..];
+        }
+        let line = if memchr::memchr(0x1b, line).is_some() {
+            strip_ansi(line, &mut self.bytes);
+            &self.bytes[..]
+        } else {
+            line
+        };
+        let text: &str = match std::str::from_utf8(line) {
+            Ok(s) => s,
+            Err(_) => {
+                self.text.clear();
+                self.text.push_str(&String::from_utf8_lossy(line));
+                &self.text
+            }
+        };
+        match parse_marker(text) {
+            Some(m) => Cleaned::Marker(m),
+            None => Cleaned::Text(text),
+        }
+    }
+}
+
+/// Removes a GitHub log timestamp (`2026-11-20T10:11:12.1234567Z `) from the start of a line.
+pub fn strip_timestamp(line: &[u8]) -> &[u8] {
+    // YYYY-MM-DDTHH:MM:SS then optional fraction, then `Z` and one space.
+    if line.len() < 21 {
+        return line;
+    }
+    let b = line;
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shape = b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && digits(11..13)
+        && digits(14..16)
+        && digits(17..19);
+    if !shape {
+        return line;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    if i < b.len() && b[i] == b'Z' {
+        i += 1;
+        if i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        return &line[i..];
+    }
+    line
+}
+
+/// Copies `line` into `out` without ANSI escape sequences (CSI `ESC [ ... final`,
+/// OSC `ESC ] ... BEL|ESC \`, and two-byte `ESC x`).
+pub fn strip_ansi(line: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while i < line.len() {
+        let Some(off) = memchr::memchr(0x1b, &line[i..]) else {
+            out.extend_from_slice(&line[i..]);
+            break;
+        };
+        out.extend_from_slice(&line[i..i + off]);
+        i += off + 1;
+        match line.get(i) {
+            Some(b'[') => {
+                i += 1;
+                // Parameter and intermediate bytes, then one final byte in @..~.
+                while i < line.len() && !(0x40..=0x7e).contains(&line[i]) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            Some(b']') => {
+                i += 1;
+                while i < line.len() {
+                    if line[i] == 0x07 {
+                        i += 1;
+                        break;
+                    }
+                    if line[i] == 0x1b && line.get(i + 1) == Some(&b'\\') {
+                        i += 2;
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            Some(_) => i += 1,
+            None => {}
+        }
+    }
+}
+
+fn parse_marker(text: &str) -> Option<Marker<'_>> {
+    let rest = text.strip_prefix("##[")?;
+    let (name, body) = rest.split_once(']')?;
+    Some(match name {
+        "group" => Marker::Group(body),
+        "endgroup" => Marker::EndGroup,
+        "error" => Marker::Error(body),
+        _ => Marker::Other(body),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean(raw: &[u8], first: bool) -> String {
+        let mut c = LineCleaner::new();
+        match c.clean(raw, first) {
+            Cleaned::Text(t) => t.to_owned(),
+            Cleaned::Marker(m) => format!("{m:?}"),
+        }
+    }
+
+    #[test]
+    fn strips_bom_timestamp_and_crlf() {
+        let raw = b"\xEF\xBB\xBF2026-11-20T10:11:12.1234567Z py3.12-common: OK\r";
+        assert_eq!(clean(raw, true), "py3.12-common: OK");
+    }
+
+    #[test]
+    fn timestamp_without_fraction() {
+        assert_eq!(clean(b"2026-11-20T10:11:12Z hello", false), "hello");
+    }
+
+    #[test]
+    fn not_a_timestamp_is_kept() {
+        assert_eq!(
+            clean(b"2026-11-20 is a date", false),
+            "2026-11-20 is a date"
+        );
+    }
+
+    #[test]
+    fn strips_ansi_sequences() {
+        let raw = b"\x1b[1m\x1b[35mpy3.11-common:\x1b[0m\x1b[36m commands[0]\x1b[22m\x1b[2m>\x1b[0m pytest\x1b[0m";
+        assert_eq!(clean(raw, false), "py3.11-common: commands[0]> pytest");
+        assert_eq!(
+            clean(b"\x1b]8;;http://x\x07link\x1b]8;;\x1b\\", false),
+            "link"
+        );
+        assert_eq!(clean(b"trailing \x1b[", false), "trailing ");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        assert_eq!(
+            clean(b"ok \xff\xfe bytes", false),
+            "ok \u{fffd}\u{fffd} bytes"
+        );
+    }
+
+    #[test]
+    fn carriage_return_progress_keeps_last_segment() {
+        assert_eq!(clean(b"10%\r50%\r100% done", false), "100% done");
+    }
+
+    #[test]
+    fn markers() {
+        assert_eq!(
+            clean(
+                b"2026-11-20T10:11:12.1Z ##[group]Run ./scripts/runtox.sh",
+                false
+            ),
+            "Group(\"Run ./scripts/runtox.sh\")"
+        );
+        assert_eq!(clean(b"##[endgroup]", false), "EndGroup");
+        assert_eq!(
+            clean(b"##[error]Process completed with exit code 1.", false),
+            "Error(\"Process completed with exit code 1.\")"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Inputs: everything that reads bytes and produces events for the analysis.
+//!
+//! - [`lines`]: fixed-memory line splitting.
+//! - [`ghlog`]: GitHub job-log framing, ANSI codes, CRLF, invalid UTF-8.
+//! - [`toxlog`]: tox 3 / tox 4 output → [`toxlog::LogEvent`]s.
+//! - [`pytest`]: pytest's own summary lines inside that output.
+//! - [`junit`]: JUnit XML → test cases.
+//! - [`toxini`]: tox.ini settings and the expanded envlist.
+//! - [`utf8`]: a lossy UTF-8 reader adapter.
+//! - [`discover`]: finding JUnit files from paths, directories and globs.
+
+pub mod discover;
+pub mod ghlog;
+pub mod junit;
+pub mod lines;
+pub mod pytest;
+pub mod toxini;
+pub mod toxlog;
+pub mod utf8;

@@ -1,0 +1,729 @@
+//! The tox output parser: turns lines of tox 3 or tox 4 output (sequential,
+//! `-p` or `-p -o`, possibly inside a GitHub job log) into [`LogEvent`]s.
+//!
+//! It is a line-at-a-time state machine that borrows from each line and
+//! allocates only when a new environment name first appears. Which
+//! environment an unprefixed line (pytest's output) belongs to is decided
+//! here, see [`ToxLogParser::attribute`].
+
+use std::io::Read;
+
+use crate::inputs::ghlog::{Cleaned, LineCleaner, Marker};
+use crate::inputs::lines::LineReader;
+use crate::model::is_plausible_env_name;
+
+/// The result tox printed for one environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvResult {
+    /// `OK`, `commands succeeded`.
+    Ok,
+    /// `FAIL`, `commands failed`, `could not install deps`.
+    Fail,
+    /// `SKIP`, `InterpreterNotFound`.
+    Skip,
+}
+
+/// Durations from a status line.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StatusTimes {
+    /// Whole environment.
+    pub total: Option<f64>,
+    /// Setup part (`setup[..]`).
+    pub setup: Option<f64>,
+    /// Commands part (`cmd[..]`).
+    pub commands: Option<f64>,
+}
+
+/// Something tox (or the CI around it) said, with the text it borrowed from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogEvent<'a> {
+    /// A GitHub step began (`##[group]Run ...`): environments of earlier steps have ended.
+    Step {
+        /// The step title.
+        title: &'a str,
+    },
+    /// A GitHub `##[error]` line, such as `Process completed with exit code 1.`.
+    StepError {
+        /// Its text.
+        message: &'a str,
+    },
+    /// A tox command line naming its environments (`tox -p auto -o -e a,b,c`).
+    Selection {
+        /// The environments, in the order given.
+        envs: Vec<&'a str>,
+    },
+    /// A setup step (`install_deps>`, tox 3 `installdeps:`).
+    Setup {
+        /// Environment.
+        env: &'a str,
+        /// The step's name.
+        step: &'a str,
+        /// What it ran.
+        detail: &'a str,
+    },
+    /// A command from the env's `commands` started (`commands[0]> pytest ...`).
+    Command {
+        /// Environment.
+        env: &'a str,
+        /// The command line.
+        command: &'a str,
+    },
+    /// A command ended: tox 4's `exit N (t seconds) cwd> cmd`, tox 3's `InvocationError`.
+    Exit {
+        /// Environment.
+        env: &'a str,
+        /// Exit code.
+        code: i32,
+        /// Run time in seconds, when printed.
+        seconds: Option<f64>,
+        /// Working directory, when printed.
+        cwd: &'a str,
+        /// The command line.
+        command: &'a str,
+        /// tox said this failed while installing, before the commands ran.
+        setup_step: bool,
+    },
+    /// An environment's result.
+    Status {
+        /// Environment.
+        env: &'a str,
+        /// OK, FAIL or SKIP.
+        result: EnvResult,
+        /// `FAIL code N`, when printed.
+        exit_code: Option<i32>,
+        /// Durations, when printed.
+        times: StatusTimes,
+        /// Part of tox's final summary rather than a progress line.
+        summary: bool,
+        /// Why it was skipped or failed, when tox says (`InterpreterNotFound: python3.99`).
+        reason: Option<&'a str>,
+    },
+    /// Any other line, with the environment it belongs to when that is known.
+    Output {
+        /// Environment, when attributed.
+        env: Option<&'a str>,
+        /// The line.
+        text: &'a str,
+    },
+}
+
+/// Receives the events of a log, each with its line.
+pub trait LogSink {
+    /// One event. `line` is the 1-based line number in the input, `text` the
+    /// cleaned line the event came from.
+    fn event(&mut self, line: u64, text: &str, event: LogEvent<'_>);
+}
+
+impl<F: FnMut(u64, &str, LogEvent<'_>)> LogSink for F {
+    fn event(&mut self, line: u64, text: &str, event: LogEvent<'_>) {
+        self(line, text, event)
+    }
+}
+
+/// Line-at-a-time tox output parser.
+#[derive(Debug, Default)]
+pub struct ToxLogParser {
+    /// Env of the most recent line that named one.
+    last_env: String,
+    /// Envs whose commands have started and not yet exited, oldest first.
+    running: Vec<String>,
+    /// tox's final summary has begun: lines are results, not output.
+    in_summary: bool,
+    /// tox 3's `___ summary ___` header was seen.
+    tox3_summary: bool,
+}
+
+/// Reads a whole log from `input`, cleaning framing, and feeds `sink`.
+/// Returns the number of lines read and how many were cut for length.
+pub fn parse_log<R: Read, S: LogSink>(input: R, sink: &mut S) -> std::io::Result<LogStats> {
+    let mut reader = LineReader::new(input);
+    let mut cleaner = LineCleaner::new();
+    let mut parser = ToxLogParser::new();
+    let mut stats = LogStats::default();
+    while let Some(line) = reader.next_line()? {
+        stats.lines = line.number;
+        if line.truncated {
+            stats.truncated_lines += 1;
+            if stats.first_truncated.is_none() {
+                stats.first_truncated = Some(line.number);
+            }
+        }
+        if memchr::memchr(0, line.bytes).is_some() {
+            stats.nul_lines += 1;
+        }
+        let cleaned = cleaner.clean(line.bytes, line.number == 1);
+        parser.feed(line.number, cleaned, sink);
+    }
+    Ok(stats)
+}
+
+/// Counts from reading one log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Lines read.
+    pub lines: u64,
+    /// Lines longer than the limit, cut.
+    pub truncated_lines: u64,
+    /// The first such line.
+    pub first_truncated: Option<u64>,
+    /// Lines holding NUL bytes.
+    pub nul_lines: u64,
+}
+
+impl ToxLogParser {
+    /// A parser at the start of a log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one cleaned line.
+    pub fn feed<S: LogSink>(&mut self, line: u64, cleaned: Cleaned<'_>, sink: &mut S) {
+        match cleaned {
+            Cleaned::Marker(Marker::Group(title)) => {
+                if title.starts_with("Run ") {
+                    self.new_run();
+                    sink.event(line, title, LogEvent::Step { title });
+                }
+            }
+            Cleaned::Marker(Marker::Error(message)) => {
+                sink.event(line, message, LogEvent::StepError { message });
+            }
+            Cleaned::Marker(_) => {}
+            Cleaned::Text(text) => self.text_line(line, text, sink),
+        }
+    }
+
+    fn new_run(&mut self) {
+        self.running.clear();
+        self.last_env.clear();
+        self.in_summary = false;
+        self.tox3_summary = false;
+    }
+
+    fn text_line<S: LogSink>(&mut self, line: u64, text: &str, sink: &mut S) {
+        if let Some(ev) = self.tox4_line(text).or_else(|| self.tox3_line(text)) {
+            if ev.env() == Some(CURRENT_ENV) {
+                // A tox 3 line that refers to the env being worked on without naming it.
+                let current = self.last_env.clone();
+                let ev = ev.with_env(&current);
+                self.track(&ev);
+                sink.event(line, text, ev);
+            } else {
+                self.track(&ev);
+                sink.event(line, text, ev);
+            }
+            return;
+        }
+        if let Some(envs) = selection(text) {
+            self.new_run();
+            sink.event(line, text, LogEvent::Selection { envs });
+            return;
+        }
+        if self.in_summary {
+            sink.event(line, text, LogEvent::Output { env: None, text });
+            return;
+        }
+        if let Some(env) = pytest_env_hint(text) {
+            self.set_last_env(env);
+        }
+        let env = self.attribute();
+        sink.event(line, text, LogEvent::Output { env, text });
+    }
+
+    /// Which environment an unprefixed line belongs to. The env of the last
+    /// line that named one, unless that env is not running commands while
+    /// others are; then the most recently started running env. In `-p -o`
+    /// mode, output of envs running at once interleaves and this is a best
+    /// guess; pytest's `cachedir: .tox/<env>/` line re-anchors it.
+    fn attribute(&self) -> Option<&str> {
+        let last = (!self.last_env.is_empty()).then_some(self.last_env.as_str());
+        match last {
+            Some(env) if self.running.is_empty() || self.running.iter().any(|r| r == env) => {
+                Some(env)
+            }
+            _ => self.running.last().map(String::as_str).or(last),
+        }
+    }
+
+    fn set_last_env(&mut self, env: &str) {
+        if self.last_env != env {
+            self.last_env.clear();
+            self.last_env.push_str(env);
+        }
+    }
+
+    fn track(&mut self, ev: &LogEvent<'_>) {
+        match ev {
+            LogEvent::Command { env, .. } => {
+                self.set_last_env(env);
+                if !self.running.iter().any(|r| r == env) {
+                    self.running.push((*env).to_owned());
+                }
+            }
+            LogEvent::Exit { env, .. } => {
+                self.set_last_env(env);
+                self.running.retain(|r| r != env);
+            }
+            LogEvent::Status { env, summary, .. } => {
+                if *summary {
+                    self.in_summary = true;
+                } else {
+                    self.set_last_env(env);
+                }
+                self.running.retain(|r| r != env);
+            }
+            LogEvent::Setup { env, .. } => self.set_last_env(env),
+            LogEvent::Output { env: Some(env), .. } => self.set_last_env(env),
+            _ => {}
+        }
+    }
+
+    /// tox 4: `env: step> cmd`, `env: exit N (...)`, `env: OK ✔ in ...`, and
+    /// the summary `  env: FAIL code 1 (...)`.
+    fn tox4_line<'a>(&self, text: &'a str) -> Option<LogEvent<'a>> {
+        let (indented, body) = match text.strip_prefix("  ") {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (env, rest) = body.split_once(": ")?;
+        if !is_plausible_env_name(env) || NOT_ENVS.contains(&env) {
+            return None;
+        }
+        if let Some(ev) = parse_status(env, rest, indented) {
+            return Some(ev);
+        }
+        if indented {
+            return None;
+        }
+        if let Some(after) = rest.strip_prefix("exit ") {
+            return parse_tox4_exit(env, after);
+        }
+        if let Some(reason) = rest.strip_prefix("skipped because ") {
+            return Some(LogEvent::Status {
+                env,
+                result: EnvResult::Skip,
+                exit_code: None,
+                times: StatusTimes::default(),
+                summary: false,
+                reason: Some(reason),
+            });
+        }
+        let (step, detail) = rest
+            .split_once("> ")
+            .or_else(|| rest.strip_suffix('>').map(|s| (s, "")))?;
+        let step_chars =
+            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'[' | b']');
+        if step.is_empty() || !step.bytes().all(step_chars) {
+            return None;
+        }
+        if step.starts_with("commands") {
+            Some(LogEvent::Command {
+                env,
+                command: detail,
+            })
+        } else {
+            Some(LogEvent::Setup { env, step, detail })
+        }
+    }
+
+    /// tox 3: `env run-test: commands[0] | cmd`, `ERROR: InvocationError ...`,
+    /// and the `___ summary ___` block.
+    fn tox3_line<'a>(&mut self, text: &'a str) -> Option<LogEvent<'a>> {
+        if text.starts_with("___") && text.contains(" summary ") {
+            self.tox3_summary = true;
+            self.in_summary = true;
+            return Some(LogEvent::Output { env: None, text });
+        }
+        if self.tox3_summary
+            && let Some(ev) = parse_tox3_summary(text)
+        {
+            return Some(ev);
+        }
+        if let Some(rest) = text.strip_prefix("ERROR: ") {
+            return self.tox3_error(rest);
+        }
+        if let Some(reason) = text.strip_prefix("SKIPPED: ") {
+            let env = self.current_env_for_tox3()?;
+            return Some(LogEvent::Status {
+                env,
+                result: EnvResult::Skip,
+                exit_code: None,
+                times: StatusTimes::default(),
+                summary: false,
+                reason: Some(reason),
+            });
+        }
+        if let Some(ev) = parse_tox3_parallel_status(text) {
+            return Some(ev);
+        }
+        let (env, rest) = text.split_once(' ')?;
+        let (action, detail) = rest.split_once(": ")?;
+        if !is_plausible_env_name(env) || !TOX3_ACTIONS.contains(&action) {
+            return None;
+        }
+        if action == "run-test" {
+            let command = detail
+                .split_once(" | ")
+                .filter(|(head, _)| head.starts_with("commands["))
+                .map_or(detail, |(_, cmd)| cmd);
+            return Some(LogEvent::Command { env, command });
+        }
+        Some(LogEvent::Setup {
+            env,
+            step: action,
+            detail,
+        })
+    }
+
+    /// The env a tox 3 line without a name refers to (the last one named), as
+    /// the [`CURRENT_ENV`] placeholder that `text_line` replaces.
+    fn current_env_for_tox3<'a>(&self) -> Option<&'a str> {
+        (!self.last_env.is_empty()).then_some(CURRENT_ENV)
+    }
+
+    fn tox3_error<'a>(&self, rest: &'a str) -> Option<LogEvent<'a>> {
+        if let Some(after) = rest.strip_prefix("InvocationError for command ") {
+            let (command, code) = after.rsplit_once(" (exited with code ")?;
+            let code: i32 = code.strip_suffix(')')?.trim().parse().ok()?;
+            let env = env_from_tox_path(command).or_else(|| self.current_env_for_tox3())?;
+            return Some(LogEvent::Exit {
+                env,
+                code,
+                seconds: None,
+                cwd: "",
+                command,
+                setup_step: false,
+            });
+        }
+        if let Some(after) = rest.strip_prefix("invocation failed (exit code ") {
+            let (code, tail) = after.split_once(')')?;
+            let code: i32 = code.trim().parse().ok()?;
+            let env = env_from_tox_path(tail).or_else(|| self.current_env_for_tox3())?;
+            return Some(LogEvent::Exit {
+                env,
+                code,
+                seconds: None,
+                cwd: "",
+                command: "",
+                setup_step: true,
+            });
+        }
+        if let Some(after) = rest.strip_prefix("could not install deps ") {
+            let env = env_from_tox_path(after).or_else(|| self.current_env_for_tox3())?;
+            return Some(LogEvent::Status {
+                env,
+                result: EnvResult::Fail,
+                exit_code: None,
+                times: StatusTimes::default(),
+                summary: false,
+                reason: Some(rest),
+            });
+        }
+        None
+    }
+}
+
+/// Placeholder env name for tox 3 lines that do not name their env; never
+/// reaches a sink (a NUL cannot be in an env name).
+const CURRENT_ENV: &str = "\u{0}current";
+
+impl<'a> LogEvent<'a> {
+    /// The environment the event is about, if any.
+    pub fn env(&self) -> Option<&'a str> {
+        match self {
+            LogEvent::Setup { env, .. }
+            | LogEvent::Command { env, .. }
+            | LogEvent::Exit { env, .. }
+            | LogEvent::Status { env, .. } => Some(env),
+            LogEvent::Output { env, .. } => *env,
+            LogEvent::Step { .. } | LogEvent::StepError { .. } | LogEvent::Selection { .. } => None,
+        }
+    }
+
+    /// The same event about another environment.
+    fn with_env<'b>(self, new_env: &'b str) -> LogEvent<'b>
+    where
+        'a: 'b,
+    {
+        match self {
+            LogEvent::Setup { step, detail, .. } => LogEvent::Setup {
+                env: new_env,
+                step,
+                detail,
+            },
+            LogEvent::Command { command, .. } => LogEvent::Command {
+                env: new_env,
+                command,
+            },
+            LogEvent::Exit {
+                code,
+                seconds,
+                cwd,
+                command,
+                setup_step,
+                ..
+            } => LogEvent::Exit {
+                env: new_env,
+                code,
+                seconds,
+                cwd,
+                command,
+                setup_step,
+            },
+            LogEvent::Status {
+                result,
+                exit_code,
+                times,
+                summary,
+                reason,
+                ..
+            } => LogEvent::Status {
+                env: new_env,
+                result,
+                exit_code,
+                times,
+                summary,
+                reason,
+            },
+            LogEvent::Output { text, .. } => LogEvent::Output {
+                env: Some(new_env),
+                text,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Words that precede `: ` in tox's and pytest's own lines but are not envs.
+const NOT_ENVS: &[&str] = &[
+    "ROOT", "ERROR", "SKIPPED", "WARNING", "E", "FAILED", "PASSED",
+];
+
+const TOX3_ACTIONS: &[&str] = &[
+    "create",
+    "recreate",
+    "installdeps",
+    "inst",
+    "inst-nodeps",
+    "installed",
+    "develop-inst",
+    "develop-inst-noop",
+    "develop-inst-nodeps",
+    "reusing",
+    "run-test-pre",
+    "run-test",
+    "commands_pre",
+    "commands_post",
+];
+
+/// `env` inside a path such as `/w/.tox/py3.12-x/bin/python` or `.tox/py3.12-x/log/...`.
+fn env_from_tox_path(text: &str) -> Option<&str> {
+    let at = text.find(".tox/")? + 5;
+    let rest = &text[at..];
+    let end = rest.find(['/', ' ', '\'', ')']).unwrap_or(rest.len());
+    let env = &rest[..end];
+    is_plausible_env_name(env).then_some(env)
+}
+
+/// pytest names the env it runs in: `cachedir: .tox/<env>/.pytest_cache`.
+fn pytest_env_hint(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("cachedir: ")?;
+    env_from_tox_path(rest)
+}
+
+/// `OK ✔ in 4.6 seconds`, `FAIL code 1 (3.66=setup[3.31]+cmd[0.35] seconds)`, `SKIP (0.24 seconds)`.
+fn parse_status<'a>(env: &'a str, rest: &'a str, indented: bool) -> Option<LogEvent<'a>> {
+    let (result, after) = if let Some(a) = rest.strip_prefix("OK") {
+        (EnvResult::Ok, a)
+    } else if let Some(a) = rest.strip_prefix("FAIL") {
+        (EnvResult::Fail, a)
+    } else if let Some(a) = rest.strip_prefix("SKIP") {
+        (EnvResult::Skip, a)
+    } else {
+        return None;
+    };
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return None;
+    }
+    let mut after = after.trim_start();
+    let mut exit_code = None;
+    if let Some(a) = after.strip_prefix("code ") {
+        let end = a
+            .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .unwrap_or(a.len());
+        exit_code = a[..end].parse().ok();
+        after = a[end..].trim_start();
+    }
+    // Skip the ✔ / ✖ / ⚠ symbol tox 4 prints on progress lines.
+    after = after
+        .trim_start_matches(|c: char| !c.is_ascii())
+        .trim_start();
+    // Progress lines end `in 4.6 seconds`; summary lines `(3.66=setup[..]+cmd[..] seconds)`.
+    // Anything else (`result: OK` printed by a test) is not tox's.
+    let mut times = StatusTimes::default();
+    let summary = if let Some(a) = after.strip_prefix("in ") {
+        times.total = Some(a.strip_suffix(" seconds")?.trim().parse().ok()?);
+        indented
+    } else if let Some(a) = after.strip_prefix('(') {
+        parse_summary_times(a.strip_suffix(" seconds)")?, &mut times);
+        times.total?;
+        true
+    } else {
+        return None;
+    };
+    Some(LogEvent::Status {
+        env,
+        result,
+        exit_code,
+        times,
+        summary,
+        reason: None,
+    })
+}
+
+/// `3.66=setup[3.31]+cmd[0.35]` or `2.00`.
+fn parse_summary_times(inner: &str, times: &mut StatusTimes) {
+    let (total, parts) = match inner.split_once('=') {
+        Some((t, p)) => (t, Some(p)),
+        None => (inner, None),
+    };
+    times.total = total.trim().parse().ok();
+    for part in parts.into_iter().flat_map(|p| p.split('+')) {
+        let Some((name, value)) = part.split_once('[') else {
+            continue;
+        };
+        let value = value.strip_suffix(']').and_then(|v| v.parse().ok());
+        match name {
+            "setup" => times.setup = value,
+            "cmd" => times.commands = value,
+            _ => {}
+        }
+    }
+}
+
+/// `exit 1 (0.37 seconds) /cwd> python -m pytest ... pid=3742`
+fn parse_tox4_exit<'a>(env: &'a str, after: &'a str) -> Option<LogEvent<'a>> {
+    let (code, rest) = after.split_once(' ')?;
+    let code: i32 = code.parse().ok()?;
+    let (seconds, rest) = match rest.strip_prefix('(') {
+        Some(r) => {
+            let (secs, tail) = r.split_once(" seconds)")?;
+            (secs.parse().ok(), tail.trim_start())
+        }
+        None => (None, rest),
+    };
+    let (cwd, command) = rest.split_once("> ").unwrap_or(("", rest));
+    let command = match command.rsplit_once(" pid=") {
+        Some((c, pid)) if pid.bytes().all(|b| b.is_ascii_digit()) => c,
+        _ => command,
+    };
+    Some(LogEvent::Exit {
+        env,
+        code,
+        seconds,
+        cwd,
+        command,
+        setup_step: false,
+    })
+}
+
+/// tox 3 summary lines: `  env: commands succeeded`, `ERROR:   env: commands failed`,
+/// `SKIPPED:  env: InterpreterNotFound: python3.99`.
+fn parse_tox3_summary(text: &str) -> Option<LogEvent<'_>> {
+    let (default, body) = if let Some(b) = text.strip_prefix("ERROR:") {
+        (EnvResult::Fail, b)
+    } else if let Some(b) = text.strip_prefix("SKIPPED:") {
+        (EnvResult::Skip, b)
+    } else if let Some(b) = text.strip_prefix("  ") {
+        (EnvResult::Ok, b)
+    } else {
+        return None;
+    };
+    let (env, reason) = body.trim_start().split_once(": ")?;
+    if !is_plausible_env_name(env) {
+        return None;
+    }
+    let result = match (default, reason) {
+        (EnvResult::Ok, "commands succeeded") => EnvResult::Ok,
+        (EnvResult::Ok, r) if r.starts_with("skipped") => EnvResult::Skip,
+        (EnvResult::Ok, _) => return None,
+        (r, _) => r,
+    };
+    let exit_code = reason.rsplit_once("exit code ").and_then(|(_, c)| {
+        c.trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()
+    });
+    Some(LogEvent::Status {
+        env,
+        result,
+        exit_code,
+        times: StatusTimes::default(),
+        summary: true,
+        reason: (result != EnvResult::Ok).then_some(reason),
+    })
+}
+
+/// tox 3 `-p` progress: `✔ OK py3.11-common in 4.321 seconds`, `✖ FAIL py3.12-x in 5.1 seconds`.
+fn parse_tox3_parallel_status(text: &str) -> Option<LogEvent<'_>> {
+    let body = text
+        .trim_start_matches(|c: char| !c.is_ascii())
+        .trim_start();
+    if body.len() == text.len() {
+        return None;
+    }
+    let (word, rest) = body.split_once(' ')?;
+    let result = match word {
+        "OK" => EnvResult::Ok,
+        "FAIL" => EnvResult::Fail,
+        "SKIP" => EnvResult::Skip,
+        _ => return None,
+    };
+    let (env, secs) = rest.split_once(" in ")?;
+    if !is_plausible_env_name(env) {
+        return None;
+    }
+    Some(LogEvent::Status {
+        env,
+        result,
+        exit_code: None,
+        times: StatusTimes {
+            total: secs.strip_suffix(" seconds").and_then(|s| s.parse().ok()),
+            ..StatusTimes::default()
+        },
+        summary: false,
+        reason: None,
+    })
+}
+
+/// A shell line that runs tox on named envs: `+ exec uv run tox -p auto -o -e a,b, -- x`.
+fn selection(text: &str) -> Option<Vec<&str>> {
+    memchr::memmem::find(text.as_bytes(), b"tox")?;
+    let mut words = text.split_whitespace();
+    words
+        .by_ref()
+        .find(|w| *w == "tox" || w.ends_with("/tox"))?;
+    let mut list = None;
+    let mut expecting = false;
+    for w in words {
+        if w == "--" {
+            break;
+        }
+        if expecting {
+            list = Some(w);
+            expecting = false;
+        } else if w == "-e" || w == "--env" {
+            expecting = true;
+        } else if let Some(v) = w.strip_prefix("--env=") {
+            list = Some(v);
+        } else if let Some(v) = w
+            .strip_prefix("-e")
+            .filter(|v| !v.is_empty() && !v.starts_with('-'))
+        {
+            list = Some(v);
+        }
+    }
+    let list = list?.trim_matches(|c| c == '"' || c == '\'');
+    let envs: Vec<&str> = list.split(',').filter(|s| !s.is_empty()).collect();
+    (!envs.is_empty() && envs.iter().all(|e| is_plausible_env_name(e))).then_some(envs)
+}

@@ -1,0 +1,710 @@
+//! The data tox-triage reasons about: tox targets, their results, the failing
+//! tests inside them, and the report that collects them. No I/O happens here;
+//! parsers in [`crate::inputs`] produce these values and renderers in
+//! [`crate::outputs`] consume them.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use serde::{Serialize, Serializer};
+
+/// Longest failure message kept (first line of the failure), in bytes.
+pub const MAX_MESSAGE: usize = 1_000;
+/// Longest failure details (traceback) kept, in bytes.
+pub const MAX_DETAILS: usize = 8_000;
+/// Longest test id kept, in bytes.
+pub const MAX_TEST_ID: usize = 1_000;
+/// Most failing tests recorded per target; the rest are only counted.
+pub const MAX_FAILURES_PER_TARGET: usize = 50;
+/// Output lines kept per failing target (the last ones: pytest ends with its summary).
+pub const MAX_OUTPUT_LINES: usize = 80;
+/// Longest output line kept, in bytes.
+pub const MAX_OUTPUT_LINE: usize = 500;
+/// Most warnings kept in one report; the rest are counted.
+pub const MAX_WARNINGS: usize = 200;
+
+/// A tox environment name, split into its factors where it follows the
+/// `py{python}-{suite}[-v{version}]` convention.
+///
+/// A name that fits no pattern is kept whole, with no parts: it is still a
+/// target, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetName {
+    raw: String,
+    parts: Option<TargetParts>,
+}
+
+/// The factors of a conventional target name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetParts {
+    /// Interpreter as the job matrix spells it: `3.12`, `3.14t`, `pypy3.10`.
+    pub python: String,
+    /// Test suite (integration): `redis`, `openai-base`, `openai_agents`.
+    pub suite: String,
+    /// Package version the target pins, as written after `-v`.
+    pub version: Option<PackageVersion>,
+    /// The target tracks the newest release (`-latest`) instead of a pin.
+    pub latest: bool,
+}
+
+/// A package version from a target name: the text as written and its PEP 440 value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PackageVersion {
+    text: String,
+    parsed: Version,
+}
+
+impl PackageVersion {
+    /// Parses `text` as a PEP 440 version; `None` when it is not one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let parsed = Version::from_str(text).ok()?;
+        Some(Self {
+            text: text.to_owned(),
+            parsed,
+        })
+    }
+
+    /// The version as written in the target name.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The parsed version, for ordering.
+    pub fn version(&self) -> &Version {
+        &self.parsed
+    }
+}
+
+impl Ord for PackageVersion {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parsed
+            .cmp(&other.parsed)
+            .then_with(|| self.text.cmp(&other.text))
+    }
+}
+
+impl PartialOrd for PackageVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for PackageVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl TargetName {
+    /// Parses a tox environment name. Never fails: unconventional names are opaque.
+    pub fn parse(raw: &str) -> Self {
+        Self {
+            raw: raw.to_owned(),
+            parts: parse_parts(raw),
+        }
+    }
+
+    /// The name exactly as tox prints it.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The factors, when the name follows the convention.
+    pub fn parts(&self) -> Option<&TargetParts> {
+        self.parts.as_ref()
+    }
+
+    /// Interpreter factor (`3.12`), when the name has one.
+    pub fn python(&self) -> Option<&str> {
+        self.parts.as_ref().map(|p| p.python.as_str())
+    }
+
+    /// Suite factor (`redis`), when the name has one.
+    pub fn suite(&self) -> Option<&str> {
+        self.parts.as_ref().map(|p| p.suite.as_str())
+    }
+
+    /// Pinned package version, when the name has one.
+    pub fn version(&self) -> Option<&PackageVersion> {
+        self.parts.as_ref().and_then(|p| p.version.as_ref())
+    }
+}
+
+impl fmt::Display for TargetName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl Serialize for TargetName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.raw)
+    }
+}
+
+/// Whether `name` could be a tox environment name as tox prints it in logs.
+pub fn is_plausible_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+}
+
+/// Parses the interpreter factor: `py3`, `py3.12`, `py312`, `py3.14t`, `pypy3.10`, `pypy310`.
+/// Returns the python as jobs name it (`3.12`, `3.14t`, `pypy3.10`).
+pub fn parse_python_factor(factor: &str) -> Option<String> {
+    let (prefix, rest) = if let Some(rest) = factor.strip_prefix("pypy") {
+        ("pypy", rest)
+    } else if let Some(rest) = factor.strip_prefix("py") {
+        ("", rest)
+    } else {
+        return None;
+    };
+    let (digits, threaded) = match rest.strip_suffix('t') {
+        Some(d) => (d, "t"),
+        None => (rest, ""),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let version = match digits.split_once('.') {
+        Some((major, minor)) => {
+            if !is_digits(major) || !is_digits(minor) {
+                return None;
+            }
+            format!("{major}.{minor}")
+        }
+        None => {
+            if !is_digits(digits) {
+                return None;
+            }
+            // `py312` means 3.12; `py3` is just the major version.
+            let (major, minor) = digits.split_at(1);
+            if minor.is_empty() {
+                major.to_owned()
+            } else {
+                format!("{major}.{minor}")
+            }
+        }
+    };
+    Some(format!("{prefix}{version}{threaded}"))
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn parse_parts(raw: &str) -> Option<TargetParts> {
+    if !is_plausible_env_name(raw) {
+        return None;
+    }
+    let (py, rest) = raw.split_once('-')?;
+    let python = parse_python_factor(py)?;
+    if rest.is_empty() {
+        return None;
+    }
+    if let Some(suite) = rest.strip_suffix("-latest").filter(|s| !s.is_empty()) {
+        return Some(TargetParts {
+            python,
+            suite: suite.to_owned(),
+            version: None,
+            latest: true,
+        });
+    }
+    // The version follows the last `-v` whose remainder is a PEP 440 version,
+    // so suites such as `aiohttp-vcr` keep their name.
+    let mut search_end = rest.len();
+    while let Some(pos) = rest[..search_end].rfind("-v") {
+        let candidate = &rest[pos + 2..];
+        if candidate.starts_with(|c: char| c.is_ascii_digit())
+            && let Some(version) = PackageVersion::parse(candidate)
+            && pos > 0
+        {
+            return Some(TargetParts {
+                python,
+                suite: rest[..pos].to_owned(),
+                version: Some(version),
+                latest: false,
+            });
+        }
+        search_end = pos;
+    }
+    Some(TargetParts {
+        python,
+        suite: rest.to_owned(),
+        version: None,
+        latest: false,
+    })
+}
+
+/// The outcome of one tox target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetStatus {
+    /// Named by the run (its `-e` list or envlist) but no result was printed.
+    NotRun,
+    /// tox skipped it (typically: interpreter not found).
+    Skipped,
+    /// Its commands succeeded.
+    Pass,
+    /// Setup or a command failed.
+    Fail,
+}
+
+impl TargetStatus {
+    /// How strongly this status describes a target seen several times: a failure
+    /// anywhere outweighs a pass elsewhere, which outweighs a skip.
+    pub fn severity(self) -> u8 {
+        match self {
+            TargetStatus::NotRun => 0,
+            TargetStatus::Skipped => 1,
+            TargetStatus::Pass => 2,
+            TargetStatus::Fail => 3,
+        }
+    }
+
+    /// The JSON / human spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::NotRun => "not-run",
+            TargetStatus::Skipped => "skipped",
+            TargetStatus::Pass => "pass",
+            TargetStatus::Fail => "fail",
+        }
+    }
+}
+
+/// JUnit's two kinds of non-success: a failure is an assertion that did not hold,
+/// an error an unexpected problem (exception in setup, crashed worker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The test ran and an assertion or exception failed it.
+    Failure,
+    /// The test could not run properly (setup/teardown error, collection error, crash).
+    Error,
+}
+
+/// Where a failure record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureSource {
+    /// A `<failure>` or `<error>` element in a JUnit file.
+    Junit,
+    /// pytest's `FAILED`/`ERROR` short-summary line in a tox log.
+    Log,
+}
+
+/// One failing test of a target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// pytest node id where it can be rebuilt (`tests/test_x.py::TestA::test_b[1]`).
+    pub test: String,
+    /// Failure or error.
+    pub kind: FailureKind,
+    /// First line of the failure message.
+    pub message: String,
+    /// Traceback or longer text, truncated to [`MAX_DETAILS`].
+    pub details: String,
+    /// How many times the test ran (more than one under pytest-rerunfailures).
+    pub attempts: u32,
+    /// Which input reported it.
+    pub source: FailureSource,
+}
+
+/// Counts of JUnit test cases for a target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TestCounts {
+    /// Distinct test cases (rerun attempts count once).
+    pub total: u64,
+    /// Passed on their last attempt.
+    pub passed: u64,
+    /// Failed (assertion) on their last attempt.
+    pub failed: u64,
+    /// Errored on their last attempt.
+    pub errors: u64,
+    /// Skipped.
+    pub skipped: u64,
+    /// Passed only after one or more reruns: flaky by observation.
+    pub flaky: u64,
+}
+
+impl TestCounts {
+    /// Adds one test case's final outcome; keeps every count consistent.
+    pub fn add(&mut self, outcome: CaseOutcome, attempts: u32) {
+        self.total += 1;
+        match outcome {
+            CaseOutcome::Passed => {
+                self.passed += 1;
+                if attempts > 1 {
+                    self.flaky += 1;
+                }
+            }
+            CaseOutcome::Failed => self.failed += 1,
+            CaseOutcome::Errored => self.errors += 1,
+            CaseOutcome::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// Sums two sets of counts.
+    pub fn merge(&mut self, other: &TestCounts) {
+        self.total += other.total;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.errors += other.errors;
+        self.skipped += other.skipped;
+        self.flaky += other.flaky;
+    }
+}
+
+/// The final outcome of one JUnit test case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOutcome {
+    /// No failure, error or skip.
+    Passed,
+    /// `<failure>`.
+    Failed,
+    /// `<error>`.
+    Errored,
+    /// `<skipped>`.
+    Skipped,
+}
+
+/// Durations tox printed for a target, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Durations {
+    /// Whole target.
+    pub total: Option<f64>,
+    /// Environment setup (venv, dependency install).
+    pub setup: Option<f64>,
+    /// The commands.
+    pub commands: Option<f64>,
+}
+
+/// tox's `exit N (t seconds) <cwd>> <cmd>` line for a command that failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExitLine {
+    /// The command's exit code (negative for a signal, as tox prints it).
+    pub code: i32,
+    /// How long the command ran.
+    pub seconds: Option<f64>,
+    /// Working directory.
+    pub cwd: String,
+    /// The command line.
+    pub command: String,
+    /// Whether the command was a setup step (dependency install) rather than `commands`.
+    pub setup_step: bool,
+}
+
+/// The last output lines that tox printed for a target, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OutputExcerpt {
+    /// The kept lines, oldest first.
+    pub lines: Vec<String>,
+    /// How many lines the target printed in all.
+    pub total_lines: u64,
+}
+
+/// Everything known about one tox target after all inputs were read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The tox environment.
+    pub name: TargetName,
+    /// Pass, fail, skipped or not run.
+    pub status: TargetStatus,
+    /// Exit code of the failing command, or of tox's summary `FAIL code N`.
+    pub exit_code: Option<i32>,
+    /// Durations from tox's summary.
+    pub durations: Durations,
+    /// Command lines tox ran for it (`commands[N]>`), in order.
+    pub commands: Vec<String>,
+    /// The exit line of the command that failed, when printed.
+    pub exit: Option<ExitLine>,
+    /// The last output lines attributed to it.
+    pub output: OutputExcerpt,
+    /// JUnit files read for it.
+    pub junit_files: Vec<String>,
+    /// Failing tests, at most [`MAX_FAILURES_PER_TARGET`].
+    pub failures: Vec<Failure>,
+    /// Failing tests not recorded in `failures` for want of room.
+    pub failures_omitted: u64,
+    /// JUnit test counts.
+    pub tests: TestCounts,
+    /// Inputs (log or JUnit files) that mentioned the target.
+    pub sources: Vec<String>,
+    /// Inputs disagreed about its result (e.g. pass in one log, fail in another).
+    pub conflicting: bool,
+    /// pytest reported that a path on its command line does not exist (exit 4).
+    pub missing_paths: Vec<String>,
+    /// Why tox skipped or failed it, in tox's words (`could not find python interpreter ...`).
+    pub reason: Option<String>,
+}
+
+impl Target {
+    /// A target with no result yet.
+    pub fn new(name: TargetName) -> Self {
+        Self {
+            name,
+            status: TargetStatus::NotRun,
+            exit_code: None,
+            durations: Durations::default(),
+            commands: Vec::new(),
+            exit: None,
+            output: OutputExcerpt::default(),
+            junit_files: Vec::new(),
+            failures: Vec::new(),
+            failures_omitted: 0,
+            tests: TestCounts::default(),
+            sources: Vec::new(),
+            conflicting: false,
+            missing_paths: Vec::new(),
+            reason: None,
+        }
+    }
+
+    /// The command that reproduces it locally; `None` for a name tox could not take
+    /// (a JUnit file that names no target).
+    pub fn reproduce(&self) -> Option<String> {
+        is_plausible_env_name(self.name.as_str()).then(|| format!("tox -e {}", self.name.as_str()))
+    }
+
+    /// The command that matters: the failing one, else the last one tox ran.
+    pub fn command_line(&self) -> Option<&str> {
+        match &self.exit {
+            Some(e) if !e.setup_step && !e.command.is_empty() => Some(e.command.as_str()),
+            _ => self.commands.last().map(String::as_str),
+        }
+    }
+
+    /// Records a failing test, merging with a record of the same test from another
+    /// input (JUnit details win over a log's one-line summary).
+    pub fn add_failure(&mut self, failure: Failure) {
+        if let Some(existing) = self.failures.iter_mut().find(|f| f.test == failure.test) {
+            let better =
+                existing.source == FailureSource::Log && failure.source == FailureSource::Junit;
+            if better {
+                let attempts = existing.attempts.max(failure.attempts);
+                *existing = failure;
+                existing.attempts = attempts;
+            } else {
+                existing.attempts = existing.attempts.max(failure.attempts);
+                if existing.details.is_empty() && !failure.details.is_empty() {
+                    existing.details = failure.details;
+                }
+            }
+            return;
+        }
+        if self.failures.len() < MAX_FAILURES_PER_TARGET {
+            self.failures.push(failure);
+        } else {
+            self.failures_omitted += 1;
+        }
+    }
+
+    /// Records that `source` mentioned this target (once per source).
+    pub fn add_source(&mut self, source: &str) {
+        if !self.sources.iter().any(|s| s == source) {
+            self.sources.push(source.to_owned());
+        }
+    }
+}
+
+/// A problem with an input that did not stop the analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The input file, when the problem is in one.
+    pub file: Option<String>,
+    /// 1-based line in the file, when known.
+    pub line: Option<u64>,
+    /// Byte offset in the file, when known (XML errors).
+    pub position: Option<u64>,
+    /// What went wrong and what was kept.
+    pub message: String,
+}
+
+impl Warning {
+    /// A warning about `file` (at `line` when given).
+    pub fn in_file(file: &str, line: Option<u64>, message: impl Into<String>) -> Self {
+        Self {
+            file: Some(file.to_owned()),
+            line,
+            position: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}")?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+            }
+            if let Some(pos) = self.position {
+                write!(f, " (byte {pos})")?;
+            }
+            write!(f, ": ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The result of one analysis: every target, and what went wrong reading inputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// Targets, failing first, then by name.
+    pub targets: Vec<Target>,
+    /// Input problems, at most [`MAX_WARNINGS`].
+    pub warnings: Vec<Warning>,
+    /// Warnings not kept for want of room.
+    pub warnings_omitted: u64,
+}
+
+impl Report {
+    /// Targets with the given status.
+    pub fn with_status(&self, status: TargetStatus) -> impl Iterator<Item = &Target> {
+        self.targets.iter().filter(move |t| t.status == status)
+    }
+
+    /// How many targets have the given status.
+    pub fn count(&self, status: TargetStatus) -> usize {
+        self.with_status(status).count()
+    }
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary, marking the cut with `…`.
+pub fn truncate_str(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 3);
+    out.push_str(&s[..end]);
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(name: &str) -> (String, String, Option<String>, bool) {
+        let t = TargetName::parse(name);
+        let p = t.parts().expect(name);
+        (
+            p.python.clone(),
+            p.suite.clone(),
+            p.version.as_ref().map(|v| v.as_str().to_owned()),
+            p.latest,
+        )
+    }
+
+    #[test]
+    fn conventional_names() {
+        let cases = [
+            (
+                "py3.14t-openai_agents-v0.9.1",
+                "3.14t",
+                "openai_agents",
+                Some("0.9.1"),
+            ),
+            ("pypy3.9-redis-v5.3.1", "pypy3.9", "redis", Some("5.3.1")),
+            ("pypy3.10-redis-v5.3.1", "pypy3.10", "redis", Some("5.3.1")),
+            ("py3.12-common", "3.12", "common", None),
+            ("py3-common", "3", "common", None),
+            ("py312-common", "3.12", "common", None),
+            (
+                "py3.9-openai-base-v2.32.0",
+                "3.9",
+                "openai-base",
+                Some("2.32.0"),
+            ),
+            ("py3.10-httpx2-v0.14", "3.10", "httpx2", Some("0.14")),
+            ("py3.8-boto3-v1.40.0", "3.8", "boto3", Some("1.40.0")),
+            (
+                "py3.10-fastmcp-v4.0.0b2",
+                "3.10",
+                "fastmcp",
+                Some("4.0.0b2"),
+            ),
+            ("py3.12-aiohttp-vcr", "3.12", "aiohttp-vcr", None),
+            (
+                "py3.12-langchain-base-v0.1.20",
+                "3.12",
+                "langchain-base",
+                Some("0.1.20"),
+            ),
+        ];
+        for (name, py, suite, version) in cases {
+            let (p, s, v, latest) = parts(name);
+            assert_eq!(
+                (p.as_str(), s.as_str(), v.as_deref()),
+                (py, suite, version),
+                "{name}"
+            );
+            assert!(!latest);
+        }
+    }
+
+    #[test]
+    fn latest_names() {
+        assert_eq!(
+            parts("py3.13-mcp-latest"),
+            ("3.13".into(), "mcp".into(), None, true)
+        );
+    }
+
+    #[test]
+    fn opaque_names_are_kept() {
+        for name in [
+            "lint",
+            "docs",
+            "py3.12",
+            "python-x",
+            "pyx.1-foo",
+            "mypy-strict",
+            "a b",
+        ] {
+            let t = TargetName::parse(name);
+            assert_eq!(t.as_str(), name);
+            assert!(t.parts().is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn versions_order_by_pep440() {
+        let a = PackageVersion::parse("0.9.1").unwrap();
+        let b = PackageVersion::parse("0.14").unwrap();
+        let c = PackageVersion::parse("4.0.0b2").unwrap();
+        let d = PackageVersion::parse("4.0.0").unwrap();
+        assert!(a < b && b < c && c < d);
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_str("héllo", 100), "héllo");
+        let t = truncate_str("ééééé", 6);
+        assert!(t.len() <= 6 && t.ends_with('…'), "{t}");
+    }
+
+    #[test]
+    fn counts_stay_consistent() {
+        let mut c = TestCounts::default();
+        c.add(CaseOutcome::Passed, 2);
+        c.add(CaseOutcome::Failed, 3);
+        c.add(CaseOutcome::Skipped, 1);
+        assert_eq!(
+            (c.total, c.passed, c.failed, c.skipped, c.flaky),
+            (3, 1, 1, 1, 1)
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! The short report on stdout. Every line starts with a word of ours, and
+//! untrusted text is passed through [`escape::terminal`], so no test name can
+//! start a line (a workflow command) or move the cursor.
+
+use std::fmt::Write;
+
+use crate::model::{Report, TargetStatus};
+use crate::outputs::escape;
+
+/// Failing tests shown per target.
+const SHOWN_FAILURES: usize = 3;
+
+/// Renders the short human report.
+pub fn render(report: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "tox-triage: {} failed, {} passed, {} skipped, {} not run ({} targets)",
+        report.count(TargetStatus::Fail),
+        report.count(TargetStatus::Pass),
+        report.count(TargetStatus::Skipped),
+        report.count(TargetStatus::NotRun),
+        report.targets.len()
+    );
+    for t in &report.targets {
+        let label = match t.status {
+            TargetStatus::Fail => "FAIL",
+            TargetStatus::NotRun => "NOT RUN",
+            _ => continue,
+        };
+        let exit = t
+            .exit_code
+            .map(|c| format!(" exit {c}"))
+            .unwrap_or_default();
+        let repro = t
+            .reproduce()
+            .map(|r| format!("  ->  {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{label} {}{exit}{repro}",
+            escape::terminal(t.name.as_str(), 200)
+        );
+        for f in t.failures.iter().take(SHOWN_FAILURES) {
+            let msg = if f.message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", escape::terminal(&f.message, 200))
+            };
+            let _ = writeln!(s, "  test {}{msg}", escape::terminal(&f.test, 300));
+        }
+        if t.failures.len() > SHOWN_FAILURES {
+            let _ = writeln!(
+                s,
+                "  and {} more failing tests",
+                t.failures.len() - SHOWN_FAILURES
+            );
+        }
+        for p in &t.missing_paths {
+            let _ = writeln!(
+                s,
+                "  missing path (pytest exit 4): {}",
+                escape::terminal(p, 300)
+            );
+        }
+    }
+    for w in &report.warnings {
+        let _ = writeln!(s, "warning: {}", escape::terminal(&w.to_string(), 500));
+    }
+    s
+}

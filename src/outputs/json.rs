@@ -1,0 +1,114 @@
+//! The JSON report: a stable, documented contract (`schema/report.schema.json`).
+//! Field names are never renamed; later versions only add fields.
+
+use serde::Serialize;
+
+use crate::model::{
+    Durations, ExitLine, Failure, OutputExcerpt, Report, Target, TargetStatus, TestCounts, Warning,
+};
+
+/// Version of the report's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    tool: Tool,
+    summary: Summary,
+    targets: Vec<JsonTarget<'a>>,
+    warnings: &'a [Warning],
+    warnings_omitted: u64,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    targets: usize,
+    failed: usize,
+    passed: usize,
+    skipped: usize,
+    not_run: usize,
+}
+
+#[derive(Serialize)]
+struct JsonTarget<'a> {
+    name: &'a str,
+    python: Option<&'a str>,
+    suite: Option<&'a str>,
+    version: Option<&'a str>,
+    latest: bool,
+    status: TargetStatus,
+    exit_code: Option<i32>,
+    command: Option<&'a str>,
+    reproduce: Option<String>,
+    junit_files: &'a [String],
+    failures: &'a [Failure],
+    failures_omitted: u64,
+    tests: &'a TestCounts,
+    durations: &'a Durations,
+    exit: Option<&'a ExitLine>,
+    reason: Option<&'a str>,
+    missing_paths: &'a [String],
+    output: &'a OutputExcerpt,
+    sources: &'a [String],
+    conflicting: bool,
+}
+
+impl<'a> JsonTarget<'a> {
+    fn from(t: &'a Target) -> Self {
+        let parts = t.name.parts();
+        Self {
+            name: t.name.as_str(),
+            python: t.name.python(),
+            suite: t.name.suite(),
+            version: t.name.version().map(|v| v.as_str()),
+            latest: parts.is_some_and(|p| p.latest),
+            status: t.status,
+            exit_code: t.exit_code,
+            command: t.command_line(),
+            reproduce: t.reproduce(),
+            junit_files: &t.junit_files,
+            failures: &t.failures,
+            failures_omitted: t.failures_omitted,
+            tests: &t.tests,
+            durations: &t.durations,
+            exit: t.exit.as_ref(),
+            reason: t.reason.as_deref(),
+            missing_paths: &t.missing_paths,
+            output: &t.output,
+            sources: &t.sources,
+            conflicting: t.conflicting,
+        }
+    }
+}
+
+/// Serialises the report as pretty-printed JSON (always valid UTF-8).
+pub fn to_json(report: &Report) -> String {
+    let doc = JsonReport {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary: Summary {
+            targets: report.targets.len(),
+            failed: report.count(TargetStatus::Fail),
+            passed: report.count(TargetStatus::Pass),
+            skipped: report.count(TargetStatus::Skipped),
+            not_run: report.count(TargetStatus::NotRun),
+        },
+        targets: report.targets.iter().map(JsonTarget::from).collect(),
+        warnings: &report.warnings,
+        warnings_omitted: report.warnings_omitted,
+    };
+    // Serialising plain structs of strings and numbers cannot fail.
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

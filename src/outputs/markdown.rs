@@ -1,0 +1,326 @@
+//! The GitHub-flavoured markdown summary (the job summary users read first):
+//! failing integrations first, each with its failing targets, the first
+//! message of each failing test and the command that reproduces it; targets
+//! that did not run next; passing and skipped targets folded away.
+//!
+//! Every piece of untrusted text goes through [`crate::outputs::escape`].
+//! The summary is built section by section within a byte budget: GitHub drops
+//! a step summary over 1 MiB whole, so when the budget runs out the rest is
+//! replaced by a note pointing at the JSON report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::model::{Report, Target, TargetStatus};
+use crate::outputs::escape::{html, inline, pre};
+
+/// GitHub's limit for one step's summary.
+pub const GITHUB_SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// Longest test id shown.
+const MAX_SHOWN_ID: usize = 300;
+/// Longest failure message shown.
+const MAX_SHOWN_MESSAGE: usize = 400;
+/// Failing tests listed per target.
+const MAX_SHOWN_FAILURES: usize = 10;
+/// Output lines shown per failing target.
+const MAX_SHOWN_OUTPUT: usize = 30;
+
+/// How to render.
+#[derive(Debug, Clone)]
+pub struct MarkdownOptions {
+    /// Upper bound on the summary's size in bytes.
+    pub max_bytes: usize,
+    /// Where the full JSON report is, for the truncation note.
+    pub report_hint: Option<String>,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: GITHUB_SUMMARY_LIMIT - 4 * 1024,
+            report_hint: None,
+        }
+    }
+}
+
+/// Renders the summary.
+pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
+    let mut doc = Budget::new(opts.max_bytes.saturating_sub(600));
+    let failed = report.count(TargetStatus::Fail);
+    let not_run = report.count(TargetStatus::NotRun);
+    let total = report.targets.len();
+
+    let mut head = String::new();
+    let icon = if failed > 0 {
+        "🔴"
+    } else if not_run > 0 {
+        "🟠"
+    } else {
+        "🟢"
+    };
+    let _ = writeln!(
+        head,
+        "## {icon} tox-triage: {failed} of {total} target{} failed\n",
+        plural(total)
+    );
+    let _ = writeln!(
+        head,
+        "**{failed} failed** · {} passed · {} skipped · {not_run} not run\n",
+        report.count(TargetStatus::Pass),
+        report.count(TargetStatus::Skipped),
+    );
+    doc.push(&head);
+
+    for (suite, targets) in failing_by_suite(report) {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "### ❌ {} — {} failing target{}\n",
+            html(suite),
+            targets.len(),
+            plural(targets.len())
+        );
+        if !doc.push(&s) {
+            break;
+        }
+        for t in targets {
+            if !doc.push(&failing_target(t)) {
+                break;
+            }
+        }
+    }
+
+    if not_run > 0 && !doc.exhausted {
+        let mut s = format!("### ⚠️ {not_run} target{} did not run\n\n", plural(not_run));
+        s.push_str("Named by the run's `-e` list (or the envlist) but no result was printed: the step may have been cancelled, timed out, or tox crashed.\n\n");
+        for t in report.with_status(TargetStatus::NotRun) {
+            let why = t
+                .reason
+                .as_deref()
+                .map(|r| format!(" — {}", inline(r, 300)))
+                .unwrap_or_default();
+            let _ = writeln!(s, "- <code>{}</code>{why}", inline(t.name.as_str(), 200));
+        }
+        s.push('\n');
+        doc.push(&s);
+    }
+
+    let passing: Vec<&Target> = report
+        .targets
+        .iter()
+        .filter(|t| matches!(t.status, TargetStatus::Pass | TargetStatus::Skipped))
+        .collect();
+    if !passing.is_empty() && !doc.exhausted {
+        doc.push(&passing_block(&passing));
+    }
+
+    if !report.warnings.is_empty() && !doc.exhausted {
+        let mut s = format!(
+            "<details><summary>⚠️ {} input warning{}</summary>\n\n",
+            report.warnings.len() as u64 + report.warnings_omitted,
+            plural(report.warnings.len())
+        );
+        for w in &report.warnings {
+            let _ = writeln!(s, "- {}", inline(&w.to_string(), 600));
+        }
+        if report.warnings_omitted > 0 {
+            let _ = writeln!(s, "- … and {} more", report.warnings_omitted);
+        }
+        s.push_str("\n</details>\n");
+        doc.push(&s);
+    }
+
+    let mut out = doc.text;
+    if doc.exhausted {
+        let _ = write!(
+            out,
+            "\n> [!NOTE]\n> This summary was cut to stay under GitHub's 1 MiB limit. The full report, with every target and failure, is in {}.\n",
+            opts.report_hint
+                .as_deref()
+                .map(|h| format!("<code>{}</code>", inline(h, 300)))
+                .unwrap_or_else(|| "the JSON report (`--json`)".to_owned())
+        );
+    }
+    out
+}
+
+/// Appends sections while they fit.
+struct Budget {
+    text: String,
+    max: usize,
+    exhausted: bool,
+}
+
+impl Budget {
+    fn new(max: usize) -> Self {
+        Self {
+            text: String::new(),
+            max,
+            exhausted: false,
+        }
+    }
+
+    fn push(&mut self, section: &str) -> bool {
+        if self.exhausted || self.text.len() + section.len() > self.max {
+            self.exhausted = true;
+            return false;
+        }
+        self.text.push_str(section);
+        true
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Failing targets grouped by suite (targets without one under "other"),
+/// groups with the most failing targets first.
+fn failing_by_suite(report: &Report) -> Vec<(&str, Vec<&Target>)> {
+    let mut groups: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
+    for t in report.with_status(TargetStatus::Fail) {
+        groups
+            .entry(t.name.suite().unwrap_or("other"))
+            .or_default()
+            .push(t);
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    groups
+}
+
+fn failing_target(t: &Target) -> String {
+    let mut s = String::new();
+    let exit = match (t.exit_code, &t.exit) {
+        (Some(code), Some(e)) if e.setup_step => format!("setup failed, exit {code}"),
+        (Some(code), _) => format!("exit {code}"),
+        (None, _) => "failed".to_owned(),
+    };
+    let _ = writeln!(
+        s,
+        "#### <code>{}</code> — {}\n",
+        inline(t.name.as_str(), 200),
+        exit
+    );
+    if let Some(cmd) = t.reproduce() {
+        let _ = writeln!(s, "Reproduce: <code>{}</code>\n", inline(&cmd, 250));
+    }
+    if t.conflicting {
+        s.push_str("Inputs disagree: this target passed in one log and failed in another.\n\n");
+    }
+    for path in &t.missing_paths {
+        let _ = writeln!(
+            s,
+            "- pytest: file or directory not found: <code>{}</code> (exit 4)",
+            inline(path, MAX_SHOWN_ID)
+        );
+    }
+    if let Some(reason) = &t.reason {
+        let _ = writeln!(s, "- tox: {}", inline(reason, MAX_SHOWN_MESSAGE));
+    }
+    for f in t.failures.iter().take(MAX_SHOWN_FAILURES) {
+        let attempts = if f.attempts > 1 {
+            format!(" (after {} attempts)", f.attempts)
+        } else {
+            String::new()
+        };
+        let message = if f.message.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", inline(&f.message, MAX_SHOWN_MESSAGE))
+        };
+        let _ = writeln!(
+            s,
+            "- <code>{}</code>{attempts}{message}",
+            inline(&f.test, MAX_SHOWN_ID)
+        );
+    }
+    let more = (t.failures.len().saturating_sub(MAX_SHOWN_FAILURES)) as u64 + t.failures_omitted;
+    if more > 0 {
+        let _ = writeln!(
+            s,
+            "- … and {more} more failing test{}",
+            if more == 1 { "" } else { "s" }
+        );
+    }
+    if t.failures.is_empty() && t.missing_paths.is_empty() && t.reason.is_none() {
+        match &t.exit {
+            Some(e) if e.setup_step => {
+                s.push_str("- failed while setting up the environment (installing dependencies)\n")
+            }
+            _ => s.push_str("- no failing test was reported; see the output below\n"),
+        }
+    }
+    s.push('\n');
+    if !t.output.lines.is_empty() {
+        let shown = &t.output.lines[t.output.lines.len().saturating_sub(MAX_SHOWN_OUTPUT)..];
+        let _ = writeln!(
+            s,
+            "<details><summary>Output (last {} of {} lines)</summary>\n\n<pre>",
+            shown.len(),
+            t.output.total_lines
+        );
+        for line in shown {
+            s.push_str(&pre(line));
+            s.push('\n');
+        }
+        s.push_str("</pre>\n</details>\n\n");
+    }
+    s
+}
+
+fn passing_block(targets: &[&Target]) -> String {
+    let passed = targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Pass)
+        .count();
+    let skipped = targets.len() - passed;
+    let tests: u64 = targets.iter().map(|t| t.tests.total).sum();
+    let mut s = format!(
+        "<details><summary>✅ {passed} passing target{}{}{}</summary>\n\n",
+        plural(passed),
+        if skipped > 0 {
+            format!(", {skipped} skipped")
+        } else {
+            String::new()
+        },
+        if tests > 0 {
+            format!(" · {tests} tests")
+        } else {
+            String::new()
+        },
+    );
+    s.push_str("| Target | Result | Tests | Time |\n|---|---|---:|---:|\n");
+    for t in targets {
+        let result = match t.status {
+            TargetStatus::Skipped => match &t.reason {
+                Some(r) => format!("skipped: {}", inline(r, 120)),
+                None => "skipped".to_owned(),
+            },
+            _ => "pass".to_owned(),
+        };
+        let tests = if t.tests.total > 0 {
+            let flaky = if t.tests.flaky > 0 {
+                format!(" ({} flaky)", t.tests.flaky)
+            } else {
+                String::new()
+            };
+            format!("{}{flaky}", t.tests.total)
+        } else {
+            String::new()
+        };
+        let time = t
+            .durations
+            .total
+            .map(|d| format!("{d:.1}s"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "| <code>{}</code> | {result} | {tests} | {time} |",
+            inline(t.name.as_str(), 200)
+        );
+    }
+    s.push_str("\n</details>\n\n");
+    s
+}

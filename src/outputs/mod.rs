@@ -1,0 +1,11 @@
+//! Outputs: renderers from a [`crate::model::Report`] to text. None of them
+//! reads a file; every one escapes untrusted text through [`escape`].
+//!
+//! - [`json`]: the JSON report (a documented contract).
+//! - [`markdown`]: the job summary.
+//! - [`human`]: the short stdout report.
+
+pub mod escape;
+pub mod human;
+pub mod json;
+pub mod markdown;
