@@ -224,7 +224,11 @@ impl ToxLogParser {
             return;
         }
         if let Some(env) = pytest_env_hint(text) {
+            // pytest is running in that env: its output follows.
             self.set_last_env(env);
+            if !self.running.iter().any(|r| r == env) {
+                self.running.push(env.to_owned());
+            }
         }
         let env = self.attribute();
         sink.event(line, text, LogEvent::Output { env, text });
@@ -726,4 +730,121 @@ fn selection(text: &str) -> Option<Vec<&str>> {
     let list = list?.trim_matches(|c| c == '"' || c == '\'');
     let envs: Vec<&str> = list.split(',').filter(|s| !s.is_empty()).collect();
     (!envs.is_empty() && envs.iter().all(|e| is_plausible_env_name(e))).then_some(envs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text` and renders each event compactly.
+    fn events(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        parse_log(
+            text.as_bytes(),
+            &mut |_line: u64, _text: &str, ev: LogEvent<'_>| {
+                out.push(match ev {
+                    LogEvent::Output { env, text } => format!("out[{}] {text}", env.unwrap_or("-")),
+                    other => format!("{other:?}"),
+                })
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn tox4_exit_lines() {
+        let ev = events("py3.12-x: exit -9 (12.50 seconds) /w> pytest tests pid=77\n");
+        assert_eq!(
+            ev,
+            vec![
+                r#"Exit { env: "py3.12-x", code: -9, seconds: Some(12.5), cwd: "/w", command: "pytest tests", setup_step: false }"#
+            ]
+        );
+    }
+
+    #[test]
+    fn tox4_status_forms() {
+        let ev = events(
+            "py3.12-a: OK ✔ in 4.66 seconds\npy3.12-b: FAIL ✖ in 4.6 seconds\n  py3.12-b: FAIL code 3 (12.50=setup[3.10]+cmd[9.40] seconds)\n  py3.12-c: SKIP (0.24 seconds)\n",
+        );
+        assert!(
+            ev[0].contains("result: Ok") && ev[0].contains("summary: false"),
+            "{}",
+            ev[0]
+        );
+        assert!(
+            ev[2].contains("exit_code: Some(3)")
+                && ev[2].contains("setup: Some(3.1)")
+                && ev[2].contains("summary: true")
+        );
+        assert!(ev[3].contains("result: Skip"));
+    }
+
+    #[test]
+    fn lines_that_only_look_like_tox_are_output() {
+        let ev = events("result: OK\nrootdir: /w\nplatform: linux\nERROR: something\nFAILED: x\n");
+        assert!(ev.iter().all(|e| e.starts_with("out[")), "{ev:?}");
+    }
+
+    #[test]
+    fn selection_forms() {
+        for line in [
+            "+ exec uv run tox -p auto -o -e py3.12-a,py3.12-b, -- -x",
+            "$ tox -e py3.12-a,py3.12-b",
+            "python -m tox --env=py3.12-a,py3.12-b",
+            "/usr/bin/tox -epy3.12-a,py3.12-b",
+        ] {
+            let ev = events(line);
+            assert_eq!(
+                ev,
+                vec![r#"Selection { envs: ["py3.12-a", "py3.12-b"] }"#],
+                "{line}"
+            );
+        }
+        assert!(
+            events("echo tox is great -e")
+                .iter()
+                .all(|e| e.starts_with("out"))
+        );
+    }
+
+    #[test]
+    fn tox3_lines_that_do_not_name_their_env() {
+        let ev = events(
+            "py3.99-x create: /w/.tox/py3.99-x\nSKIPPED: InterpreterNotFound: python3.99\npy3.11-y run-test: commands[0] | pytest\nERROR: InvocationError for command /usr/bin/pytest (exited with code 2)\n",
+        );
+        assert!(
+            ev[1].contains(r#"env: "py3.99-x""#) && ev[1].contains("Skip"),
+            "{}",
+            ev[1]
+        );
+        assert!(
+            ev[3].contains(r#"env: "py3.11-y""#) && ev[3].contains("code: 2"),
+            "{}",
+            ev[3]
+        );
+    }
+
+    #[test]
+    fn tox3_parallel_progress() {
+        let ev = events("✔ OK py3.11-common in 4.321 seconds\n✖ FAIL py3.12-x in 5.1 seconds\n");
+        assert!(ev[0].contains("Ok") && ev[0].contains("py3.11-common"));
+        assert!(ev[1].contains("Fail") && ev[1].contains("py3.12-x"));
+    }
+
+    #[test]
+    fn parallel_live_output_follows_the_running_env() {
+        let ev = events(
+            "py3.11-a: commands[0]> pytest\npy3.12-b: install_deps> pip install x\nplain line of a\ncachedir: .tox/py3.12-b/.pytest_cache\nline of b\n",
+        );
+        assert_eq!(ev[2], "out[py3.11-a] plain line of a");
+        assert_eq!(ev[4], "out[py3.12-b] line of b");
+    }
+
+    #[test]
+    fn a_new_github_step_forgets_the_previous_env() {
+        let ev = events("py3.11-a: commands[0]> pytest\n##[group]Run next step\nsome output\n");
+        assert_eq!(ev.last().unwrap(), "out[-] some output");
+    }
 }
