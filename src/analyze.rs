@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::analysis::aggregate::Aggregator;
 use crate::error::{Error, Result};
 use crate::inputs::{discover, toxini};
-use crate::model::Report;
+use crate::model::{Report, Warning};
+use crate::paths::Workspace;
 
 /// What to analyse.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +20,8 @@ pub struct AnalyzeInput {
     pub junit_for: Vec<(String, String)>,
     /// tox.ini for the envlist.
     pub tox_ini: Option<PathBuf>,
+    /// Where runner paths (`/home/runner/work/<repo>/<repo>/...`) are found here.
+    pub workspace: Workspace,
 }
 
 /// Parses `TARGET=PATH`.
@@ -35,20 +38,25 @@ pub fn parse_junit_for(arg: &str) -> Result<(String, String)> {
 /// problems inside inputs become warnings in the report.
 pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
     let mut agg = Aggregator::new();
-    for log in &input.logs {
+    let mut warnings = Vec::new();
+    for log in expand_logs(&input.logs, &input.workspace, &mut warnings)? {
         let result = if log == "-" {
             agg.add_log("<stdin>", std::io::stdin().lock())
         } else {
-            let file = open(Path::new(log))?;
-            agg.add_log(log, file)
+            let file = open(Path::new(&log))?;
+            agg.add_log(&log, file)
         };
         result.map_err(|e| Error::Io {
             path: log.clone(),
             source: e,
         })?;
     }
-    let mut warnings = Vec::new();
-    let files = discover::junit_files(&input.junit, &mut warnings)?;
+    let junit: Vec<String> = input
+        .junit
+        .iter()
+        .map(|j| input.workspace.local(j).display().to_string())
+        .collect();
+    let files = discover::junit_files(&junit, &mut warnings)?;
     for w in warnings {
         agg.warn(w);
     }
@@ -80,6 +88,42 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         None => None,
     };
     Ok(agg.finish(envlist.as_deref()))
+}
+
+/// Log arguments: `-`, files (runner paths mapped onto the workspace), and globs.
+fn expand_logs(
+    args: &[String],
+    ws: &Workspace,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            out.push(arg.clone());
+        } else if arg.contains(['*', '?', '[']) {
+            let pattern = ws.local(arg).display().to_string();
+            let paths =
+                glob::glob(&pattern).map_err(|e| Error::Usage(format!("--log {arg}: {e}")))?;
+            let before = out.len();
+            out.extend(
+                paths
+                    .flatten()
+                    .filter(|p| p.is_file())
+                    .map(|p| p.display().to_string()),
+            );
+            if out.len() == before {
+                warnings.push(Warning {
+                    file: None,
+                    line: None,
+                    position: None,
+                    message: format!("--log {arg}: the pattern matched no file"),
+                });
+            }
+        } else {
+            out.push(ws.local(arg).display().to_string());
+        }
+    }
+    Ok(out)
 }
 
 fn open(path: &Path) -> Result<File> {

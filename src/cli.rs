@@ -1,8 +1,11 @@
 //! Command-line interface: clap types only; `main.rs` runs them.
+//!
+//! Every `analyze` option an action input maps to has an `env` fallback named
+//! as GitHub passes inputs to a Docker action: `INPUT_` + the input's name
+//! upper-cased, hyphens kept (`tox-log` → `INPUT_TOX-LOG`). Multi-line inputs
+//! split on newlines. An empty `INPUT_*` variable counts as unset.
 
-use std::path::PathBuf;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Triage tox test runs: which targets failed, where, why, and how to reproduce.
 #[derive(Debug, Parser)]
@@ -20,15 +23,47 @@ pub enum Command {
     Analyze(AnalyzeArgs),
 }
 
+/// When the exit code should say "failed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Always exit 0 once the analysis ran.
+    Never,
+    /// Exit 1 when a regression is found.
+    Regression,
+    /// Exit 1 when any target failed or did not run.
+    Any,
+}
+
+/// Whether to print GitHub annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    /// When running in GitHub Actions (`GITHUB_ACTIONS=true`).
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// `tox-triage analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// A tox log: plain tox output or a GitHub job log (`-` reads stdin). Repeatable.
-    #[arg(long = "log", value_name = "FILE")]
+    /// A tox log (plain tox output or a GitHub job log), or a glob; `-` reads stdin. Repeatable.
+    #[arg(
+        long = "log",
+        value_name = "FILE",
+        env = "INPUT_TOX-LOG",
+        value_delimiter = '\n'
+    )]
     pub logs: Vec<String>,
 
     /// JUnit XML: a file, a directory (searched for *.xml and .junitxml-*), or a glob. Repeatable.
-    #[arg(long = "junit", value_name = "PATH")]
+    #[arg(
+        long = "junit",
+        value_name = "PATH",
+        env = "INPUT_JUNIT",
+        value_delimiter = '\n'
+    )]
     pub junit: Vec<String>,
 
     /// A JUnit file whose tox target cannot be told from its name or testsuite. Repeatable.
@@ -36,15 +71,54 @@ pub struct AnalyzeArgs {
     pub junit_for: Vec<String>,
 
     /// tox.ini, for the envlist: targets it lists that no log reports are "not-run"
-    /// (used only when no log shows tox's `-e` selection).
-    #[arg(long = "tox-ini", value_name = "FILE")]
-    pub tox_ini: Option<PathBuf>,
+    /// (used only when no log shows tox's `-e` selection). A missing `tox.ini`
+    /// (the action's default) is skipped; any other missing file is an error.
+    #[arg(long = "tox-ini", value_name = "FILE", env = "INPUT_TOX-INI")]
+    pub tox_ini: Option<String>,
 
     /// Write the JSON report here.
-    #[arg(long = "json", value_name = "OUT")]
-    pub json: Option<PathBuf>,
+    #[arg(long = "json", value_name = "OUT", env = "INPUT_REPORT-PATH")]
+    pub json: Option<String>,
 
-    /// Write the markdown summary here. Defaults to appending to $GITHUB_STEP_SUMMARY when set.
+    /// Write the markdown summary here (replacing the file).
     #[arg(long = "summary", value_name = "OUT")]
-    pub summary: Option<PathBuf>,
+    pub summary: Option<String>,
+
+    /// Append the markdown summary to $GITHUB_STEP_SUMMARY when that is set.
+    #[arg(long = "step-summary", value_name = "BOOL", env = "INPUT_SUMMARY", default_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub step_summary: bool,
+
+    /// When to exit 1: never, on a regression, or on any failing or not-run target.
+    #[arg(
+        long = "fail-on",
+        value_name = "WHEN",
+        env = "INPUT_FAIL-ON",
+        value_enum,
+        default_value = "never"
+    )]
+    pub fail_on: FailOn,
+
+    /// Print GitHub annotations (workflow commands) for the most useful failures.
+    #[arg(
+        long = "annotations",
+        value_name = "WHEN",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub annotations: When,
 }
+
+/// The `INPUT_*` variables `analyze` reads, with the action input each comes from.
+/// The contract test checks this list against action.yml.
+pub const ACTION_INPUTS: &[(&str, &str)] = &[
+    ("tox-log", "--log"),
+    ("junit", "--junit"),
+    ("tox-ini", "--tox-ini"),
+    ("report-path", "--json"),
+    ("summary", "--step-summary"),
+    ("fail-on", "--fail-on"),
+];
+
+/// The step outputs `analyze` writes to `$GITHUB_OUTPUT`.
+pub const ACTION_OUTPUTS: &[&str] = &["failed-targets", "report-path"];

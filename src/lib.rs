@@ -18,5 +18,6 @@ pub mod error;
 pub mod inputs;
 pub mod model;
 pub mod outputs;
+pub mod paths;
 
 pub use error::{Error, Result};

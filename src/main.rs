@@ -1,20 +1,25 @@
-//! The `tox-triage` binary: parses arguments, runs the library, maps errors to exit codes.
+//! The `tox-triage` binary: parses arguments, runs the library, writes the
+//! outputs where GitHub expects them, and maps the result to an exit code.
 //!
-//! Exit codes: 0 the analysis ran (whether or not tests failed); 2 bad usage or
-//! an unreadable input, with a one-line message naming the file.
+//! Exit codes: 0 the analysis ran (whether or not tests failed); 1 `--fail-on`
+//! matched; 2 bad usage, an unreadable input, or an output that could not be
+//! written, with a one-line message naming the file.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tox_triage::analyze::{AnalyzeInput, analyze, parse_junit_for};
-use tox_triage::cli::{AnalyzeArgs, Cli, Command};
-use tox_triage::outputs::{human, json, markdown};
+use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, When};
+use tox_triage::model::{Report, TargetStatus};
+use tox_triage::outputs::{annotations, escape, human, json, markdown, step_outputs};
+use tox_triage::paths::Workspace;
 
 fn main() -> ExitCode {
+    clear_empty_inputs();
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -24,12 +29,24 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let msg = format!("{e:#}");
-            eprintln!(
-                "tox-triage: error: {}",
-                tox_triage::outputs::escape::terminal(&msg, 2000)
-            );
+            eprintln!("tox-triage: error: {}", escape::terminal(&msg, 2000));
             ExitCode::from(2)
         }
+    }
+}
+
+/// GitHub sets every declared input, empty when the workflow gives none: an
+/// empty `INPUT_*` means "use the default", so it is removed before clap reads it.
+fn clear_empty_inputs() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(k, v)| {
+            k.to_string_lossy().starts_with("INPUT_") && v.to_string_lossy().trim().is_empty()
+        })
+        .map(|(k, _)| k)
+        .collect();
+    for k in empty {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::remove_var(k) };
     }
 }
 
@@ -43,42 +60,114 @@ fn init_logging() {
         .init();
 }
 
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+fn env_path(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
+    if args.fail_on == FailOn::Regression {
+        bail!(
+            "--fail-on regression (input fail-on: regression) is not yet supported: verdicts are not implemented yet"
+        );
+    }
+    let ws = Workspace::from_env();
     let junit_for = args
         .junit_for
         .iter()
         .map(|a| parse_junit_for(a))
         .collect::<Result<Vec<_>, _>>()?;
-    if args.logs.is_empty() && args.junit.is_empty() && junit_for.is_empty() {
-        anyhow::bail!("nothing to analyse: give --log and/or --junit");
+    let clean = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let logs = clean(&args.logs);
+    let junit = clean(&args.junit);
+    if logs.is_empty() && junit.is_empty() && junit_for.is_empty() {
+        bail!("nothing to analyse: give --log and/or --junit (inputs tox-log, junit)");
     }
+    let tox_ini = match args.tox_ini.as_deref().map(str::trim) {
+        Some("tox.ini") if !ws.local("tox.ini").exists() => None,
+        Some(p) if !p.is_empty() => Some(ws.local(p)),
+        _ => None,
+    };
     let input = AnalyzeInput {
-        logs: args.logs,
-        junit: args.junit,
+        logs,
+        junit,
         junit_for,
-        tox_ini: args.tox_ini,
+        tox_ini,
+        workspace: ws.clone(),
     };
     let report = analyze(&input)?;
 
-    if let Some(path) = &args.json {
-        fs::write(path, json::to_json(&report))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    let json_path = args.json.as_deref().map(|p| ws.local(p));
+    if let Some(path) = &json_path {
+        write_file(path, &json::to_json(&report))?;
     }
-    let opts = markdown::MarkdownOptions {
-        report_hint: args.json.as_ref().map(|p| p.display().to_string()),
-        ..Default::default()
-    };
-    match (&args.summary, std::env::var_os("GITHUB_STEP_SUMMARY")) {
-        (Some(path), _) => fs::write(path, markdown::render(&report, &opts))
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        (None, Some(path)) if !path.is_empty() => {
-            append(Path::new(&path), &markdown::render(&report, &opts))?
-        }
-        _ => {}
+    let report_hint = args.json.clone();
+    if let Some(path) = &args.summary {
+        let opts = markdown::MarkdownOptions {
+            report_hint: report_hint.clone(),
+            ..Default::default()
+        };
+        write_file(Path::new(path), &markdown::render(&report, &opts))?;
     }
+    if args.step_summary
+        && let Some(path) = env_path("GITHUB_STEP_SUMMARY")
+    {
+        append_summary(Path::new(&path), &report, report_hint)?;
+    }
+    if let Some(path) = env_path("GITHUB_OUTPUT") {
+        let outputs = step_outputs::outputs(&report, args.json.as_deref());
+        append(Path::new(&path), &step_outputs::render(&outputs))?;
+    }
+
+    let actions = in_github_actions();
     let mut out = std::io::stdout().lock();
-    out.write_all(human::render(&report).as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    out.write_all(human::render(&report, actions).as_bytes())?;
+    let annotate = match args.annotations {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => actions,
+    };
+    if annotate {
+        let chosen = annotations::choose(&report, &ws);
+        out.write_all(annotations::render(&chosen).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(exit_code(&report, args.fail_on))
+}
+
+fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+    let failed = report.count(TargetStatus::Fail) + report.count(TargetStatus::NotRun) > 0;
+    match fail_on {
+        FailOn::Any if failed => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Appends the summary to `$GITHUB_STEP_SUMMARY` within what is left of GitHub's
+/// 1 MiB per-step limit (a larger file is dropped whole).
+fn append_summary(path: &Path, report: &Report, report_hint: Option<String>) -> Result<()> {
+    let existing = fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+    let room = markdown::GITHUB_SUMMARY_LIMIT.saturating_sub(existing + 1024);
+    let opts = markdown::MarkdownOptions {
+        max_bytes: room.min(markdown::MarkdownOptions::default().max_bytes),
+        report_hint,
+    };
+    append(path, &markdown::render(report, &opts))
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn append(path: &Path, text: &str) -> Result<()> {
@@ -88,5 +177,6 @@ fn append(path: &Path, text: &str) -> Result<()> {
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     f.write_all(text.as_bytes())
+        .and_then(|()| f.flush())
         .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -10,8 +10,9 @@ use crate::outputs::escape;
 /// Failing tests shown per target.
 const SHOWN_FAILURES: usize = 3;
 
-/// Renders the short human report.
-pub fn render(report: &Report) -> String {
+/// Renders the short human report. With `grouped` (in GitHub Actions), the
+/// per-target lines are folded into a `::group::`.
+pub fn render(report: &Report, grouped: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -22,6 +23,10 @@ pub fn render(report: &Report) -> String {
         report.count(TargetStatus::NotRun),
         report.targets.len()
     );
+    let listed = report.count(TargetStatus::Fail) + report.count(TargetStatus::NotRun);
+    if grouped && listed > 0 {
+        let _ = writeln!(s, "::group::Failing and not-run targets ({listed})");
+    }
     for t in &report.targets {
         let label = match t.status {
             TargetStatus::Fail => "FAIL",
@@ -64,8 +69,17 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    if grouped && listed > 0 {
+        s.push_str("::endgroup::\n");
+    }
+    if grouped && !report.warnings.is_empty() {
+        let _ = writeln!(s, "::group::Input warnings ({})", report.warnings.len());
+    }
     for w in &report.warnings {
         let _ = writeln!(s, "warning: {}", escape::terminal(&w.to_string(), 500));
+    }
+    if grouped && !report.warnings.is_empty() {
+        s.push_str("::endgroup::\n");
     }
     s
 }

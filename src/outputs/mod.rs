@@ -4,8 +4,12 @@
 //! - [`json`]: the JSON report (a documented contract).
 //! - [`markdown`]: the job summary.
 //! - [`human`]: the short stdout report.
+//! - [`annotations`]: GitHub workflow-command annotations, chosen and capped.
+//! - [`step_outputs`]: `$GITHUB_OUTPUT` entries.
 
+pub mod annotations;
 pub mod escape;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod step_outputs;
