@@ -4,8 +4,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::aggregate::Aggregator;
+use crate::analysis::verdict;
 use crate::error::{Error, Result};
-use crate::inputs::{discover, toxini};
+use crate::inputs::config::Config;
+use crate::inputs::discover;
+use crate::inputs::toxini::ToxIni;
 use crate::model::{Report, Warning};
 use crate::paths::Workspace;
 
@@ -18,8 +21,15 @@ pub struct AnalyzeInput {
     pub junit: Vec<String>,
     /// JUnit files with an assigned target: `(target, path)`.
     pub junit_for: Vec<(String, String)>,
-    /// tox.ini for the envlist.
+    /// tox.ini of the change under test: envlist (expected targets) and deps (packages).
     pub tox_ini: Option<PathBuf>,
+    /// tox.ini of the base, as a file.
+    pub base_tox_ini: Option<PathBuf>,
+    /// The base as a git revision: its tox.ini is read with `git show REF:./tox.ini`
+    /// next to `tox_ini` (or in the workspace).
+    pub base_ref: Option<String>,
+    /// `.github/tox-triage.yml`.
+    pub config: Option<PathBuf>,
     /// Where runner paths (`/home/runner/work/<repo>/<repo>/...`) are found here.
     pub workspace: Workspace,
 }
@@ -83,11 +93,81 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
             .unwrap_or_default();
         agg.add_junit(path, &file_name, Some(target), file);
     }
-    let envlist = match &input.tox_ini {
-        Some(p) => Some(toxini::envlist(open(p)?, &p.display().to_string())?),
+    let head = match &input.tox_ini {
+        Some(p) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
         None => None,
     };
-    Ok(agg.finish(envlist.as_deref()))
+    let base = match (&input.base_tox_ini, &input.base_ref) {
+        (Some(p), _) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
+        (None, Some(r)) => match base_from_git(r, input.tox_ini.as_deref(), &input.workspace) {
+            Ok(ini) => Some(ini),
+            Err(message) => {
+                agg.warn(Warning {
+                    file: None,
+                    line: None,
+                    position: None,
+                    message,
+                });
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let config = match &input.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
+                path: p.display().to_string(),
+                source: e,
+            })?;
+            Some(Config::parse(&text, &p.display().to_string())?)
+        }
+        None => None,
+    };
+    let mut report = agg.finish(head.as_ref().map(|h| h.envlist.as_slice()));
+    let ctx = verdict::Context {
+        head: head.as_ref(),
+        base: base.as_ref(),
+        config: config.as_ref(),
+    };
+    verdict::apply(&mut report, &ctx);
+    Ok(report)
+}
+
+/// The base tox.ini from git: `git show REF:./tox.ini` in tox.ini's directory.
+fn base_from_git(
+    rev: &str,
+    tox_ini: Option<&Path>,
+    ws: &Workspace,
+) -> std::result::Result<ToxIni, String> {
+    if rev.starts_with('-') || rev.contains(char::is_whitespace) {
+        return Err(format!("--base-ref {rev:?}: not a git revision"));
+    }
+    let (dir, file) = match tox_ini {
+        Some(p) => (
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            p.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "tox.ini".to_owned()),
+        ),
+        None => (ws.root().to_path_buf(), "tox.ini".to_owned()),
+    };
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["show", &format!("{rev}:./{file}")])
+        .output()
+        .map_err(|e| format!("cannot run git to read the base tox.ini: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "cannot read the base tox.ini with `git show {rev}:./{file}` (is the base fetched? use fetch-depth: 0): {}",
+            err.trim()
+        ));
+    }
+    ToxIni::parse(&out.stdout[..], &format!("{rev}:{file}")).map_err(|e| e.to_string())
 }
 
 /// Log arguments: `-`, files (runner paths mapped onto the workspace), and globs.

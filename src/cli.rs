@@ -28,7 +28,7 @@ pub enum Command {
 pub enum FailOn {
     /// Always exit 0 once the analysis ran.
     Never,
-    /// Exit 1 when a regression is found.
+    /// Exit 1 when a target's verdict is regression.
     Regression,
     /// Exit 1 when any target failed or did not run.
     Any,
@@ -76,6 +76,24 @@ pub struct AnalyzeArgs {
     #[arg(long = "tox-ini", value_name = "FILE", env = "INPUT_TOX-INI")]
     pub tox_ini: Option<String>,
 
+    /// The base tox.ini (before the change), to tell which suite versions are newly added.
+    #[arg(long = "base-tox-ini", value_name = "FILE")]
+    pub base_tox_ini: Option<String>,
+
+    /// The base as a git revision; its tox.ini is read with `git show REV:./tox.ini`.
+    /// Defaults to the pull request's base commit from $GITHUB_EVENT_PATH.
+    #[arg(long = "base-ref", value_name = "REV", env = "INPUT_BASE-REF")]
+    pub base_ref: Option<String>,
+
+    /// Known flaky tests and suites (YAML). Used when it exists.
+    #[arg(
+        long = "config",
+        value_name = "FILE",
+        env = "INPUT_CONFIG",
+        default_value = ".github/tox-triage.yml"
+    )]
+    pub config: String,
+
     /// Write the JSON report here.
     #[arg(long = "json", value_name = "OUT", env = "INPUT_REPORT-PATH")]
     pub json: Option<String>,
@@ -115,10 +133,17 @@ pub const ACTION_INPUTS: &[(&str, &str)] = &[
     ("tox-log", "--log"),
     ("junit", "--junit"),
     ("tox-ini", "--tox-ini"),
+    ("base-ref", "--base-ref"),
+    ("config", "--config"),
     ("report-path", "--json"),
     ("summary", "--step-summary"),
     ("fail-on", "--fail-on"),
 ];
 
 /// The step outputs `analyze` writes to `$GITHUB_OUTPUT`.
-pub const ACTION_OUTPUTS: &[&str] = &["failed-targets", "report-path"];
+pub const ACTION_OUTPUTS: &[&str] = &[
+    "failed-targets",
+    "regressions",
+    "suspected-flakes",
+    "report-path",
+];

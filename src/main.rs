@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tox_triage::analyze::{AnalyzeInput, analyze, parse_junit_for};
 use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, When};
-use tox_triage::model::{Report, TargetStatus};
+use tox_triage::inputs::event::Event;
+use tox_triage::model::{Report, TargetStatus, Verdict};
 use tox_triage::outputs::{annotations, escape, human, json, markdown, step_outputs};
 use tox_triage::paths::Workspace;
 
@@ -96,11 +97,28 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         Some(p) if !p.is_empty() => Some(ws.local(p)),
         _ => None,
     };
+    let base_ref = args
+        .base_ref
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .or_else(|| Event::from_env().and_then(|e| e.base_sha));
+    let config = {
+        let p = ws.local(args.config.trim());
+        let is_default = args.config.trim() == ".github/tox-triage.yml";
+        match (p.exists(), is_default) {
+            (true, _) => Some(p),
+            (false, true) => None,
+            (false, false) => bail!("{}: config file not found", args.config.trim()),
+        }
+    };
     let input = AnalyzeInput {
         logs,
         junit,
         junit_for,
         tox_ini,
+        base_tox_ini: args.base_tox_ini.as_deref().map(|p| ws.local(p)),
+        base_ref,
+        config,
         workspace: ws.clone(),
     };
     let report = analyze(&input)?;
@@ -145,8 +163,10 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
     let failed = report.count(TargetStatus::Fail) + report.count(TargetStatus::NotRun) > 0;
+    let regression = !report.with_verdict(Verdict::Regression).is_empty();
     match fail_on {
         FailOn::Any if failed => ExitCode::from(1),
+        FailOn::Regression if regression => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
 }

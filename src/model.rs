@@ -315,6 +315,111 @@ pub struct Failure {
     pub attempts: u32,
     /// Which input reported it.
     pub source: FailureSource,
+    /// What kind of failure it looks like (set by the analysis).
+    pub category: Category,
+    /// The line of the message or traceback the category was read from.
+    pub evidence: Option<String>,
+}
+
+/// What kind of failure a failing test shows, read from its message and traceback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Connection refused/reset, DNS, TLS, HTTP 5xx from a service, connect timeouts.
+    Network,
+    /// pytest-timeout's banner, asyncio timeouts.
+    Timeout,
+    /// MemoryError, no space left on device, killed by signal 9.
+    Resource,
+    /// FileNotFoundError, pytest exit 4.
+    Filesystem,
+    /// A pytest-xdist worker crashed.
+    WorkerCrash,
+    /// ImportError, ModuleNotFoundError, errors raised inside the upgraded package,
+    /// DeprecationWarning turned into an error, dependencies that cannot be installed.
+    DependencyApi,
+    /// Event loop closed, never-awaited coroutine.
+    Async,
+    /// Database errors (locked, constraint, connection to the database).
+    Database,
+    /// Passes alone, fails in the full run (only when both were seen).
+    OrderOrState,
+    /// Depends on the clock or on random values.
+    TimeOrRandomness,
+    /// A plain assertion in the project's own test.
+    Assertion,
+    /// None of the above.
+    Unknown,
+}
+
+impl Category {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Network => "network",
+            Category::Timeout => "timeout",
+            Category::Resource => "resource",
+            Category::Filesystem => "filesystem",
+            Category::WorkerCrash => "worker-crash",
+            Category::DependencyApi => "dependency-api",
+            Category::Async => "async",
+            Category::Database => "database",
+            Category::OrderOrState => "order-or-state",
+            Category::TimeOrRandomness => "time-or-randomness",
+            Category::Assertion => "assertion",
+            Category::Unknown => "unknown",
+        }
+    }
+
+    /// Failures of this kind come and go with the environment (the network,
+    /// the machine's load or memory), not with the code.
+    pub fn is_environmental(self) -> bool {
+        matches!(
+            self,
+            Category::Network | Category::Timeout | Category::Resource
+        )
+    }
+}
+
+/// Did the new release break us, or is this noise?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// A real failure: consistent across Pythons, or a newly added version that fails.
+    Regression,
+    /// Looks like noise: one Python only on a version that is not new, failures of
+    /// the environment (network, timeout, resource, crashed worker), or seen to pass on a rerun.
+    SuspectedFlake,
+    /// Not enough evidence either way.
+    Undetermined,
+}
+
+impl Verdict {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regression => "regression",
+            Verdict::SuspectedFlake => "suspected-flake",
+            Verdict::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// What the analysis knows about a target beyond its own result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facts {
+    /// Its suite+version is in the head envlist but not the base one; `None` without a base tox.ini.
+    pub newly_added: Option<bool>,
+    /// Pythons on which the same suite+version failed, across every input.
+    pub failed_on_pythons: Vec<String>,
+    /// Pythons on which the same suite+version passed.
+    pub passed_on_pythons: Vec<String>,
+    /// The highest lower version of the suite that passed here or was in the base tox.ini.
+    pub last_working_version: Option<String>,
+    /// The package the suite+version pins, from tox.ini's deps.
+    pub package: Option<String>,
+    /// The pinned version (`==X`) of that package.
+    pub pinned: Option<String>,
 }
 
 /// Counts of JUnit test cases for a target.
@@ -443,6 +548,29 @@ pub struct Target {
     pub missing_paths: Vec<String>,
     /// Why tox skipped or failed it, in tox's words (`could not find python interpreter ...`).
     pub reason: Option<String>,
+    /// Facts from the whole matrix and tox.ini (set by the analysis).
+    pub facts: Facts,
+    /// Regression or suspected flake, for failing targets.
+    pub verdict: Option<Verdict>,
+    /// The reasons for the verdict, each a sentence a person can check.
+    pub signals: Vec<String>,
+    /// Where to look: release pages and a compare link, for a regression.
+    pub links: Vec<Link>,
+    /// Tests that passed in a run of only a few tests (a test run alone), with
+    /// that run's size: with a failure of the same test in a larger run,
+    /// evidence of order or state dependence.
+    pub passed_alone: Vec<(String, u64)>,
+}
+
+/// A link worth following for a failing target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// What it is (`PyPI 2.1.5`, `compare 2.0.1...2.1.5`).
+    pub label: String,
+    /// Where it goes.
+    pub url: String,
+    /// Whether the link was checked to exist (tags looked up).
+    pub verified: bool,
 }
 
 impl Target {
@@ -464,6 +592,11 @@ impl Target {
             conflicting: false,
             missing_paths: Vec::new(),
             reason: None,
+            facts: Facts::default(),
+            verdict: None,
+            signals: Vec::new(),
+            links: Vec::new(),
+            passed_alone: Vec::new(),
         }
     }
 
@@ -576,6 +709,31 @@ impl Report {
     pub fn count(&self, status: TargetStatus) -> usize {
         self.with_status(status).count()
     }
+
+    /// Names of the targets with the given verdict.
+    pub fn with_verdict(&self, verdict: Verdict) -> Vec<&str> {
+        self.targets
+            .iter()
+            .filter(|t| t.verdict == Some(verdict))
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+}
+
+/// Orders Python factors as people read them: 3.9 < 3.10 < 3.14 < 3.14t < pypy3.9.
+pub fn python_order(a: &str, b: &str) -> Ordering {
+    fn key(s: &str) -> (bool, Vec<u32>, bool, String) {
+        let pypy = s.starts_with("pypy");
+        let core = s.trim_start_matches("pypy");
+        let threaded = core.ends_with('t');
+        let nums = core
+            .trim_end_matches('t')
+            .split('.')
+            .map(|n| n.parse().unwrap_or(u32::MAX))
+            .collect();
+        (pypy, nums, threaded, s.to_owned())
+    }
+    key(a).cmp(&key(b))
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary, marking the cut with `…`.
@@ -687,6 +845,13 @@ mod tests {
         let c = PackageVersion::parse("4.0.0b2").unwrap();
         let d = PackageVersion::parse("4.0.0").unwrap();
         assert!(a < b && b < c && c < d);
+    }
+
+    #[test]
+    fn pythons_sort_numerically() {
+        let mut v = vec!["pypy3.9", "3.14t", "3.10", "3.9", "3.14", "3"];
+        v.sort_by(|a, b| python_order(a, b));
+        assert_eq!(v, vec!["3", "3.9", "3.10", "3.14", "3.14t", "pypy3.9"]);
     }
 
     #[test]

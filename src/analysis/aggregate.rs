@@ -14,11 +14,14 @@ use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_fil
 use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
-    CaseOutcome, ExitLine, Failure, FailureKind, FailureSource, MAX_MESSAGE, MAX_OUTPUT_LINE,
-    MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
-    TargetStatus, TestCounts, Warning, truncate_str,
+    CaseOutcome, Category, ExitLine, Failure, FailureKind, FailureSource, MAX_MESSAGE,
+    MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target,
+    TargetName, TargetStatus, TestCounts, Warning, truncate_str,
 };
 
+/// A JUnit file with at most this many test cases is a "run alone" (a test
+/// re-run on its own), whose passes are kept as order-or-state evidence.
+const SMALL_RUN: usize = 20;
 /// Most command lines kept per target.
 const MAX_COMMANDS: usize = 20;
 /// Longest command line kept.
@@ -297,6 +300,8 @@ impl Aggregator {
                         details: String::new(),
                         attempts: 1,
                         source: FailureSource::Log,
+                        category: Category::Unknown,
+                        evidence: None,
                     });
                 } else if let Some(path) = pytest::missing_path(text) {
                     if b.target.missing_paths.len() < 20
@@ -329,6 +334,8 @@ impl Aggregator {
         let mut unmapped = 0u64;
         let mut first_suite: Option<String> = None;
         let mut touched: BTreeSet<String> = BTreeSet::new();
+        // Passing tests of a small run, kept only while the run stays small.
+        let mut small_run_passes: Vec<(String, String)> = Vec::new();
         let summary: JunitSummary = parse_junit(input, &mut |case: &JunitCase<'_>| {
             let target = match pick_target(
                 explicit.as_deref(),
@@ -355,6 +362,9 @@ impl Aggregator {
             }
             b.junit.add(case.outcome, case.attempts);
             b.junit_cases += 1;
+            if case.outcome == CaseOutcome::Passed && small_run_passes.len() <= SMALL_RUN {
+                small_run_passes.push((target.clone(), truncate_str(case.test, MAX_TEST_ID)));
+            }
             let kind = match case.outcome {
                 CaseOutcome::Failed => FailureKind::Failure,
                 CaseOutcome::Errored => FailureKind::Error,
@@ -370,8 +380,18 @@ impl Aggregator {
                 details: case.details.to_owned(),
                 attempts: case.attempts,
                 source: FailureSource::Junit,
+                category: Category::Unknown,
+                evidence: None,
             });
         });
+        if summary.cases as usize <= SMALL_RUN {
+            for (target, test) in small_run_passes {
+                let b = self.builder(&target);
+                if !b.target.passed_alone.iter().any(|(t, _)| *t == test) {
+                    b.target.passed_alone.push((test, summary.cases));
+                }
+            }
+        }
         // A file with suites but no cases still belongs to its target: pytest found nothing to run.
         if summary.cases == 0 && summary.is_junit {
             let suite = summary.suite_names.first().map(String::as_str);

@@ -8,8 +8,12 @@
 //! - [`toxini`]: tox.ini settings and the expanded envlist.
 //! - [`utf8`]: a lossy UTF-8 reader adapter.
 //! - [`discover`]: finding JUnit files from paths, directories and globs.
+//! - [`config`]: `.github/tox-triage.yml` (known-flaky tests and suites).
+//! - [`event`]: the GitHub event payload (`$GITHUB_EVENT_PATH`).
 
+pub mod config;
 pub mod discover;
+pub mod event;
 pub mod ghlog;
 pub mod junit;
 pub mod lines;

@@ -1,10 +1,14 @@
 //! tox.ini reading: the `[tox]` envlist with tox's brace expansion
 //! (`{py3.8,py3.12}-django-v{4.2.20,5.2.1}`, nested groups), multi-line
-//! values and comments.
+//! values and comments, and `[testenv]` deps with factor conditions
+//! (`{py3.8,py3.9}-redis-v5.3.1: redis==5.3.1`, `redis-latest: redis`,
+//! `!py38: x`), so that each suite+version maps to its package and pin.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::Error;
+use crate::model::TargetName;
 
 /// Most names one envlist entry may expand to (a guard against `{a,b}` x 40).
 const MAX_EXPANSION: usize = 100_000;
@@ -94,14 +98,216 @@ fn strip_inline_comment(s: &str) -> &str {
 
 /// The expanded envlist of a tox.ini, in order, without duplicates.
 pub fn envlist<R: Read>(input: R, path: &str) -> Result<Vec<String>, Error> {
-    let settings = read_settings(input, path)?;
-    let Some(s) = settings.iter().find(|s| {
-        matches!(s.section.as_str(), "tox" | "tox:tox")
-            && matches!(s.key.as_str(), "envlist" | "env_list")
-    }) else {
-        return Ok(Vec::new());
+    Ok(ToxIni::parse(input, path)?.envlist)
+}
+
+/// One `deps` line: under which factor conditions which requirement applies.
+#[derive(Debug, Clone)]
+struct DepLine {
+    /// Alternatives (any may match); each a list of factors that must all be
+    /// present (`true`) or absent (`false`, written `!f`). Empty: unconditional.
+    alternatives: Vec<Vec<(bool, String)>>,
+    /// Normalised package name (PEP 503).
+    name: String,
+    /// The name as written.
+    written_name: String,
+    /// The `==` version, when pinned.
+    pin: Option<String>,
+    /// Some alternative names the factor `latest`.
+    mentions_latest: bool,
+}
+
+/// What tox-triage needs from a tox.ini: the envlist and the deps.
+#[derive(Debug, Clone, Default)]
+pub struct ToxIni {
+    /// Expanded envlist, in order.
+    pub envlist: Vec<String>,
+    deps: Vec<DepLine>,
+    /// Indices into `deps` by the version factor (`v5.3.1`) every alternative of a line requires.
+    by_version: HashMap<String, Vec<usize>>,
+    /// Indices of the other lines.
+    unversioned: Vec<usize>,
+}
+
+impl ToxIni {
+    /// Reads a tox.ini.
+    pub fn parse<R: Read>(input: R, path: &str) -> Result<Self, Error> {
+        let settings = read_settings(input, path)?;
+        let mut ini = ToxIni::default();
+        if let Some(s) = settings.iter().find(|s| {
+            matches!(s.section.as_str(), "tox" | "tox:tox")
+                && matches!(s.key.as_str(), "envlist" | "env_list")
+        }) {
+            ini.envlist = expand_envlist(&s.value)
+                .map_err(|e| Error::Usage(format!("{path}:{}: envlist: {e}", s.line)))?;
+        }
+        for s in settings
+            .iter()
+            .filter(|s| s.section == "testenv" && s.key == "deps")
+        {
+            ini.deps.extend(s.value.lines().filter_map(parse_dep_line));
+        }
+        for (i, d) in ini.deps.iter().enumerate() {
+            let version_of = |alt: &Vec<(bool, String)>| {
+                alt.iter()
+                    .find(|(pos, f)| *pos && is_version_factor(f))
+                    .map(|(_, f)| f.clone())
+            };
+            let versions: Option<Vec<String>> = if d.alternatives.is_empty() {
+                None
+            } else {
+                d.alternatives.iter().map(version_of).collect()
+            };
+            match versions {
+                Some(vs) => {
+                    for v in vs {
+                        let slot = ini.by_version.entry(v).or_default();
+                        if slot.last() != Some(&i) {
+                            slot.push(i);
+                        }
+                    }
+                }
+                None => ini.unversioned.push(i),
+            }
+        }
+        Ok(ini)
+    }
+
+    /// The package a target's suite+version pins, and the pinned version.
+    ///
+    /// The line whose condition matches the env and whose requirement pins the
+    /// target's version (`redis-v5.3.1: redis==5.3.1`); for `-latest` targets the
+    /// unpinned requirement under a `latest` condition; else a requirement named
+    /// like the suite.
+    pub fn package_for(&self, target: &TargetName) -> Option<(String, Option<String>)> {
+        let parts = target.parts()?;
+        let factors: Vec<&str> = target.as_str().split('-').collect();
+        let version_factor = parts.version.as_ref().map(|v| format!("v{}", v.as_str()));
+        let candidates = version_factor
+            .as_ref()
+            .and_then(|v| self.by_version.get(v))
+            .into_iter()
+            .flatten()
+            .chain(self.unversioned.iter())
+            .map(|&i| &self.deps[i])
+            .filter(|d| !d.alternatives.is_empty() && d.matches(&factors));
+        let suite = normalize(&parts.suite);
+        let mut by_name = None;
+        let mut latest = None;
+        for d in candidates {
+            if let (Some(v), Some(pin)) = (&parts.version, &d.pin)
+                && same_version(v.as_str(), pin)
+            {
+                return Some((d.written_name.clone(), Some(pin.clone())));
+            }
+            if parts.latest && d.mentions_latest && d.pin.is_none() && latest.is_none() {
+                latest = Some((d.written_name.clone(), None));
+            }
+            if d.name == suite && by_name.is_none() {
+                by_name = Some((d.written_name.clone(), d.pin.clone()));
+            }
+        }
+        latest.or(by_name)
+    }
+}
+
+impl DepLine {
+    fn matches(&self, env_factors: &[&str]) -> bool {
+        self.alternatives.iter().any(|alt| {
+            alt.iter()
+                .all(|(positive, f)| env_factors.contains(&f.as_str()) == *positive)
+        })
+    }
+}
+
+/// `v5.3.1`, `v0.14`, `v4.0.0b2`.
+fn is_version_factor(f: &str) -> bool {
+    f.strip_prefix('v')
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// PEP 503 name normalisation (`Foo_Bar.baz` → `foo-bar-baz`).
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut dash = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !dash {
+                out.push('-');
+            }
+            dash = true;
+        } else {
+            out.push(c.to_ascii_lowercase());
+            dash = false;
+        }
+    }
+    out
+}
+
+fn same_version(a: &str, b: &str) -> bool {
+    use std::str::FromStr;
+    match (
+        pep440_rs::Version::from_str(a),
+        pep440_rs::Version::from_str(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `cond: requirement` or a bare requirement.
+fn parse_dep_line(line: &str) -> Option<DepLine> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('-') {
+        return None;
+    }
+    let (cond, req) = match line.split_once(": ") {
+        Some((c, r)) if !c.contains(' ') && !c.contains("://") => (Some(c), r.trim()),
+        _ => (None, line),
     };
-    expand_envlist(&s.value).map_err(|e| Error::Usage(format!("{path}:{}: envlist: {e}", s.line)))
+    let alternatives = match cond {
+        Some(c) => expand(c)
+            .ok()?
+            .into_iter()
+            .map(|alt| {
+                alt.split('-')
+                    .filter(|f| !f.is_empty())
+                    .map(|f| match f.strip_prefix('!') {
+                        Some(neg) => (false, neg.to_owned()),
+                        None => (true, f.to_owned()),
+                    })
+                    .collect()
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let req = req.split(';').next().unwrap_or(req).trim();
+    let name_end = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(req.len());
+    let written_name = &req[..name_end];
+    if written_name.is_empty() {
+        return None;
+    }
+    let pin = req[name_end..]
+        .split_once("==")
+        .map(|(_, v)| {
+            v.split([',', ' ', ';'])
+                .next()
+                .unwrap_or(v)
+                .trim()
+                .to_owned()
+        })
+        .filter(|v| !v.is_empty() && !v.contains('*'));
+    let mentions_latest =
+        cond.is_some_and(|c| c.split(['-', '{', '}', ',']).any(|f| f == "latest"));
+    Some(DepLine {
+        alternatives,
+        name: normalize(written_name),
+        written_name: written_name.to_owned(),
+        pin,
+        mentions_latest,
+    })
 }
 
 /// Expands an envlist value: entries split on commas and newlines outside braces.
@@ -225,6 +431,33 @@ mod tests {
             envlist(ini.as_bytes(), "tox.ini").unwrap(),
             vec!["py3.6-common", "py3.7-common", "py3.12-gevent", "lint"]
         );
+    }
+
+    #[test]
+    fn deps_map_suite_versions_to_packages() {
+        let ini = "[tox]\nenvlist = {py3.8,py3.9}-redis-v{5.3.1,6.4.0}\n[testenv]\ndeps =\n    pytest\n    {py3.8,py3.9}-redis-v5.3.1: redis==5.3.1\n    redis-v6.4.0: redis==6.4.0\n    redis-latest: redis\n    py3.8-redis: fakeredis<2\n    openai-base-v2.32.0: openai==2.32.0\n    openai_agents-v0.14.2: openai-agents==0.14.2\n    !py3.8-gevent: gevent>=22\n";
+        let t = ToxIni::parse(ini.as_bytes(), "tox.ini").unwrap();
+        let pkg = |n: &str| t.package_for(&TargetName::parse(n));
+        assert_eq!(
+            pkg("py3.9-redis-v5.3.1"),
+            Some(("redis".into(), Some("5.3.1".into())))
+        );
+        assert_eq!(
+            pkg("py3.12-redis-v6.4.0"),
+            Some(("redis".into(), Some("6.4.0".into())))
+        );
+        assert_eq!(pkg("py3.12-redis-latest"), Some(("redis".into(), None)));
+        assert_eq!(
+            pkg("py3.9-openai-base-v2.32.0"),
+            Some(("openai".into(), Some("2.32.0".into())))
+        );
+        assert_eq!(
+            pkg("py3.13-openai_agents-v0.14.2"),
+            Some(("openai-agents".into(), Some("0.14.2".into())))
+        );
+        assert_eq!(pkg("py3.9-gevent"), Some(("gevent".into(), None)));
+        assert_eq!(pkg("py3.8-gevent"), None, "negated factor");
+        assert_eq!(pkg("lint"), None);
     }
 
     #[test]

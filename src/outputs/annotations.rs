@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::{Failure, Report, Target, TargetStatus};
+use crate::model::{Failure, Report, Target, TargetStatus, Verdict};
 use crate::outputs::escape;
 use crate::paths::Workspace;
 
@@ -68,8 +68,14 @@ fn errors(report: &Report, ws: &Workspace) -> Vec<Annotation> {
     // Actionable first (a failing test to point at), then the widest failures.
     groups.sort_by(|a, b| {
         let has_test = |g: &[&Target]| g.iter().any(|t| !t.failures.is_empty());
-        has_test(&b.1)
-            .cmp(&has_test(&a.1))
+        let rank = |g: &[&Target]| match g[0].verdict {
+            Some(Verdict::Regression) => 0,
+            Some(Verdict::Undetermined) | None => 1,
+            Some(Verdict::SuspectedFlake) => 2,
+        };
+        rank(&a.1)
+            .cmp(&rank(&b.1))
+            .then(has_test(&b.1).cmp(&has_test(&a.1)))
             .then(b.1.len().cmp(&a.1.len()))
             .then(a.0.cmp(&b.0))
     });
@@ -103,12 +109,17 @@ fn errors(report: &Report, ws: &Workspace) -> Vec<Annotation> {
 fn group_error(key: &str, targets: &[&Target], ws: &Workspace) -> Annotation {
     let first = targets[0];
     let pythons: Vec<&str> = targets.iter().filter_map(|t| t.name.python()).collect();
+    let prefix = match first.verdict {
+        Some(Verdict::Regression) => "Regression: ",
+        Some(Verdict::SuspectedFlake) => "Suspected flake: ",
+        _ => "",
+    };
     let title = if targets.len() > 1 && pythons.len() == targets.len() {
-        format!("{key} fails on {}", pythons.join(", "))
+        format!("{prefix}{key} fails on {}", pythons.join(", "))
     } else if targets.len() > 1 {
-        format!("{key}: {} targets fail", targets.len())
+        format!("{prefix}{key}: {} targets fail", targets.len())
     } else {
-        format!("{} failed", first.name)
+        format!("{prefix}{} failed", first.name)
     };
     let mut message = String::new();
     let failure = targets.iter().find_map(|t| t.failures.first());
@@ -270,7 +281,7 @@ pub fn render(annotations: &[Annotation]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FailureKind, FailureSource, TargetName};
+    use crate::model::{Category, FailureKind, FailureSource, TargetName};
 
     fn failing(name: &str, test: &str, details: &str) -> Target {
         let mut t = Target::new(TargetName::parse(name));
@@ -284,6 +295,8 @@ mod tests {
                 details: details.to_owned(),
                 attempts: 1,
                 source: FailureSource::Junit,
+                category: Category::Unknown,
+                evidence: None,
             });
         }
         t

@@ -37,13 +37,17 @@ pub fn render(report: &Report, grouped: bool) -> String {
             .exit_code
             .map(|c| format!(" exit {c}"))
             .unwrap_or_default();
+        let verdict = t
+            .verdict
+            .map(|v| format!(" [{}]", v.as_str()))
+            .unwrap_or_default();
         let repro = t
             .reproduce()
             .map(|r| format!("  ->  {r}"))
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{label} {}{exit}{repro}",
+            "{label} {}{exit}{verdict}{repro}",
             escape::terminal(t.name.as_str(), 200)
         );
         for f in t.failures.iter().take(SHOWN_FAILURES) {

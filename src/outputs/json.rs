@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::model::{
-    Durations, ExitLine, Failure, OutputExcerpt, Report, Target, TargetStatus, TestCounts, Warning,
+    Durations, ExitLine, Facts, Failure, Link, OutputExcerpt, Report, Target, TargetStatus,
+    TestCounts, Verdict, Warning,
 };
 
 /// Version of the report's shape.
@@ -15,6 +16,8 @@ struct JsonReport<'a> {
     schema_version: u32,
     tool: Tool,
     summary: Summary,
+    regressions: Vec<&'a str>,
+    suspected_flakes: Vec<&'a str>,
     targets: Vec<JsonTarget<'a>>,
     warnings: &'a [Warning],
     warnings_omitted: u64,
@@ -57,6 +60,11 @@ struct JsonTarget<'a> {
     output: &'a OutputExcerpt,
     sources: &'a [String],
     conflicting: bool,
+    #[serde(flatten)]
+    facts: &'a Facts,
+    verdict: Option<Verdict>,
+    signals: &'a [String],
+    links: &'a [Link],
 }
 
 impl<'a> JsonTarget<'a> {
@@ -83,6 +91,10 @@ impl<'a> JsonTarget<'a> {
             output: &t.output,
             sources: &t.sources,
             conflicting: t.conflicting,
+            facts: &t.facts,
+            verdict: t.verdict,
+            signals: &t.signals,
+            links: &t.links,
         }
     }
 }
@@ -102,6 +114,8 @@ pub fn to_json(report: &Report) -> String {
             skipped: report.count(TargetStatus::Skipped),
             not_run: report.count(TargetStatus::NotRun),
         },
+        regressions: report.with_verdict(Verdict::Regression),
+        suspected_flakes: report.with_verdict(Verdict::SuspectedFlake),
         targets: report.targets.iter().map(JsonTarget::from).collect(),
         warnings: &report.warnings,
         warnings_omitted: report.warnings_omitted,

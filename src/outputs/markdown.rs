@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::{Report, Target, TargetStatus};
+use crate::model::{Report, Target, TargetStatus, Verdict};
 use crate::outputs::escape::{html, inline, pre};
 
 /// GitHub's limit for one step's summary.
@@ -72,7 +72,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     );
     doc.push(&head);
 
-    for (suite, targets) in failing_by_suite(report) {
+    'suites: for (suite, targets) in failing_by_suite(report) {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -84,9 +84,14 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
         if !doc.push(&s) {
             break;
         }
-        for t in targets {
-            if !doc.push(&failing_target(t)) {
-                break;
+        for group in by_version(&targets) {
+            if !doc.push(&verdict_block(&group)) {
+                break 'suites;
+            }
+            for t in group {
+                if !doc.push(&failing_target(t)) {
+                    break 'suites;
+                }
             }
         }
     }
@@ -175,8 +180,8 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Failing targets grouped by suite (targets without one under "other"),
-/// groups with the most failing targets first.
+/// Failing targets grouped by suite (targets without one under "other"):
+/// suites with a regression first, then those with the most failing targets.
 fn failing_by_suite(report: &Report) -> Vec<(&str, Vec<&Target>)> {
     let mut groups: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
     for t in report.with_status(TargetStatus::Fail) {
@@ -186,8 +191,126 @@ fn failing_by_suite(report: &Report) -> Vec<(&str, Vec<&Target>)> {
             .push(t);
     }
     let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let rank = |ts: &[&Target]| {
+        ts.iter()
+            .map(|t| verdict_rank(t.verdict))
+            .min()
+            .unwrap_or(3)
+    };
+    groups.sort_by(|a, b| {
+        rank(&a.1)
+            .cmp(&rank(&b.1))
+            .then(b.1.len().cmp(&a.1.len()))
+            .then(a.0.cmp(b.0))
+    });
     groups
+}
+
+fn verdict_rank(v: Option<Verdict>) -> u8 {
+    match v {
+        Some(Verdict::Regression) => 0,
+        Some(Verdict::Undetermined) => 1,
+        Some(Verdict::SuspectedFlake) => 2,
+        None => 3,
+    }
+}
+
+/// A suite's failing targets split by version (and verdict): the targets of one
+/// suite+version on several Pythons share one verdict block.
+fn by_version<'a>(targets: &[&'a Target]) -> Vec<Vec<&'a Target>> {
+    let mut groups: Vec<Vec<&'a Target>> = Vec::new();
+    for t in targets {
+        let key = |x: &Target| {
+            (
+                x.name.version().map(|v| v.as_str().to_owned()),
+                x.verdict,
+                x.name.parts().is_some(),
+            )
+        };
+        match groups
+            .iter_mut()
+            .find(|g| key(g[0]) == key(t) && t.name.parts().is_some())
+        {
+            Some(g) => g.push(t),
+            None => groups.push(vec![t]),
+        }
+    }
+    groups.sort_by_key(|g| verdict_rank(g[0].verdict));
+    groups
+}
+
+/// The verdict line of a suite+version and the signals behind it.
+fn verdict_block(group: &[&Target]) -> String {
+    let first = group[0];
+    let Some(verdict) = first.verdict else {
+        return String::new();
+    };
+    let what = match (first.name.parts(), &first.facts.package) {
+        (Some(p), package) => {
+            let name = package.as_deref().unwrap_or(&p.suite);
+            match (&p.version, p.latest) {
+                (Some(v), _) => format!("{name} {v}"),
+                (None, true) => format!("{name} latest"),
+                (None, false) => p.suite.clone(),
+            }
+        }
+        (None, _) => first.name.as_str().to_owned(),
+    };
+    let pythons: Vec<&str> = group.iter().filter_map(|t| t.name.python()).collect();
+    let mut line = match verdict {
+        Verdict::Regression => format!("**Regression:** {}", inline(&what, 200)),
+        Verdict::SuspectedFlake => format!("**Suspected flake:** {}", inline(&what, 200)),
+        Verdict::Undetermined => format!("**Undetermined:** {}", inline(&what, 200)),
+    };
+    if first.facts.newly_added == Some(true) {
+        line.push_str(", newly added");
+    }
+    if !pythons.is_empty() {
+        let on = if verdict == Verdict::Regression {
+            ", fails on"
+        } else {
+            " on"
+        };
+        let _ = write!(line, "{on} {}", inline(&pythons.join(" and "), 200));
+    }
+    if verdict == Verdict::Regression
+        && let Some(last) = &first.facts.last_working_version
+    {
+        let _ = write!(line, "; last working {}", inline(last, 100));
+    }
+    if verdict == Verdict::SuspectedFlake {
+        // The first failure's own words say best what kind of noise it is.
+        let what = first
+            .failures
+            .first()
+            .map(|f| f.message.as_str())
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .or_else(|| {
+                first
+                    .failures
+                    .first()
+                    .map(|f| f.category.as_str().to_owned())
+            });
+        if let Some(w) = what {
+            let _ = write!(line, ", {}", inline(&w, 160));
+        }
+        line.push_str("; rerun candidate");
+    }
+    for l in &first.links {
+        if l.url
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/._-~+%".contains(c))
+        {
+            let _ = write!(line, " · [{}]({})", inline(&l.label, 120), l.url);
+        }
+    }
+    let mut s = format!("{line}\n\n");
+    for sig in &first.signals {
+        let _ = writeln!(s, "- {}", inline(sig, 400));
+    }
+    s.push('\n');
+    s
 }
 
 fn failing_target(t: &Target) -> String {
@@ -230,9 +353,14 @@ fn failing_target(t: &Target) -> String {
         } else {
             format!(" — {}", inline(&f.message, MAX_SHOWN_MESSAGE))
         };
+        let category = if f.category == crate::model::Category::Unknown {
+            String::new()
+        } else {
+            format!(" `{}`", f.category.as_str())
+        };
         let _ = writeln!(
             s,
-            "- <code>{}</code>{attempts}{message}",
+            "- <code>{}</code>{category}{attempts}{message}",
             inline(&f.test, MAX_SHOWN_ID)
         );
     }

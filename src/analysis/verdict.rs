@@ -1,0 +1,348 @@
+//! Regression or suspected flake: per failing target, with the signals a
+//! person can check.
+//!
+//! First the facts, from the whole matrix and the tox.ini files: on which
+//! Pythons the same suite+version failed and passed, whether the version was
+//! newly added (in the head envlist, not the base one), the last version that
+//! worked, the package and pin. Then the failure categories of each failing
+//! test ([`categories`]). Then the rules, first match wins:
+//!
+//! 1. the same suite+version fails on two or more Pythons: consistent, so a
+//!    **regression**, whatever the categories (a crash on every Python is a bug);
+//! 2. a suite or test listed as known-flaky in `.github/tox-triage.yml`: **suspected flake**;
+//! 3. a newly added version that fails: **regression**, unless every failure is
+//!    network, timeout or resource;
+//! 4. failed in one run and passed in another: flaky by observation, **suspected flake**;
+//! 5. a version that is not new and fails on one Python while passing on
+//!    another, or whose failures are all network, timeout, resource or
+//!    worker crashes: **suspected flake**;
+//! 6. otherwise **undetermined**.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::analysis::categories;
+use crate::inputs::config::Config;
+use crate::inputs::toxini::ToxIni;
+use crate::model::{
+    Category, Facts, Link, PackageVersion, Report, Target, TargetName, TargetStatus, Verdict,
+    python_order,
+};
+
+/// What the verdicts may use besides the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The tox.ini of the change under test.
+    pub head: Option<&'a ToxIni>,
+    /// The tox.ini of the base the change is compared with.
+    pub base: Option<&'a ToxIni>,
+    /// Known flakes.
+    pub config: Option<&'a Config>,
+}
+
+/// A suite+version across Pythons: `("redis", "6.4.0")`, `("redis", "latest")`,
+/// `("common", "")`; an unconventional name is its own key.
+type Key = (String, String);
+
+fn key_of(name: &TargetName) -> Key {
+    match name.parts() {
+        Some(p) => {
+            let v = match (&p.version, p.latest) {
+                (Some(v), _) => v.version().to_string(),
+                (None, true) => "latest".to_owned(),
+                (None, false) => String::new(),
+            };
+            (p.suite.clone(), v)
+        }
+        None => (name.as_str().to_owned(), String::new()),
+    }
+}
+
+fn keys_of(envlist: &[String]) -> BTreeSet<Key> {
+    envlist
+        .iter()
+        .map(|n| key_of(&TargetName::parse(n)))
+        .collect()
+}
+
+/// The suite+version pairs in `head`'s envlist and not in `base`'s: what a
+/// toxgen pull request added (`("redis", "6.4.0")`, `("mcp", "latest")`).
+pub fn added_suite_versions(head: &ToxIni, base: &ToxIni) -> BTreeSet<(String, String)> {
+    let base = keys_of(&base.envlist);
+    keys_of(&head.envlist)
+        .into_iter()
+        .filter(|k| !base.contains(k))
+        .collect()
+}
+
+/// Fills in categories, facts, verdicts, signals and links.
+pub fn apply(report: &mut Report, ctx: &Context<'_>) {
+    for t in &mut report.targets {
+        classify_failures(t);
+    }
+    let mut failed_on: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    let mut passed_on: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    let mut passed_versions: BTreeMap<String, BTreeSet<PackageVersion>> = BTreeMap::new();
+    for t in &report.targets {
+        let py = t.name.python().unwrap_or("?").to_owned();
+        match t.status {
+            TargetStatus::Fail => {
+                failed_on.entry(key_of(&t.name)).or_default().insert(py);
+            }
+            TargetStatus::Pass => {
+                passed_on.entry(key_of(&t.name)).or_default().insert(py);
+                if let (Some(s), Some(v)) = (t.name.suite(), t.name.version()) {
+                    passed_versions
+                        .entry(s.to_owned())
+                        .or_default()
+                        .insert(v.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let head_keys = ctx.head.map(|h| keys_of(&h.envlist));
+    let base_keys = ctx.base.map(|b| keys_of(&b.envlist));
+    let base_versions: BTreeMap<String, BTreeSet<PackageVersion>> = ctx
+        .base
+        .map(|b| {
+            let mut m: BTreeMap<String, BTreeSet<PackageVersion>> = BTreeMap::new();
+            for n in &b.envlist {
+                let n = TargetName::parse(n);
+                if let (Some(s), Some(v)) = (n.suite(), n.version()) {
+                    m.entry(s.to_owned()).or_default().insert(v.clone());
+                }
+            }
+            m
+        })
+        .unwrap_or_default();
+
+    for t in &mut report.targets {
+        let key = key_of(&t.name);
+        let sorted = |set: Option<&BTreeSet<String>>| {
+            let mut v: Vec<String> = set.into_iter().flatten().cloned().collect();
+            v.sort_by(|a, b| python_order(a, b));
+            v
+        };
+        let mut facts = Facts {
+            failed_on_pythons: sorted(failed_on.get(&key)),
+            passed_on_pythons: sorted(passed_on.get(&key)),
+            ..Facts::default()
+        };
+        if let Some(base) = &base_keys {
+            let in_head = head_keys.as_ref().is_none_or(|h| h.contains(&key));
+            facts.newly_added = Some(in_head && !base.contains(&key));
+        }
+        if let (Some(suite), Some(v)) = (t.name.suite(), t.name.version()) {
+            let below = |set: Option<&BTreeSet<PackageVersion>>| {
+                set.and_then(|s| s.range(..v.clone()).next_back().cloned())
+            };
+            let passed = below(passed_versions.get(suite));
+            let in_base = below(base_versions.get(suite));
+            facts.last_working_version = passed.max(in_base).map(|v| v.as_str().to_owned());
+        }
+        if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(&t.name)) {
+            facts.package = Some(package);
+            facts.pinned = pinned;
+        }
+        t.facts = facts;
+        if t.status == TargetStatus::Fail {
+            let (verdict, signals) = decide(t, ctx.config);
+            t.verdict = Some(verdict);
+            t.signals = signals;
+            t.links = release_links(t);
+        }
+    }
+}
+
+/// Sets each failing test's category; order-or-state when the same test passed
+/// in a much smaller run of the same target.
+fn classify_failures(t: &mut Target) {
+    let total = t.tests.total;
+    for f in &mut t.failures {
+        if let Some((_, size)) = t.passed_alone.iter().find(|(test, _)| *test == f.test)
+            && total > 2 * size
+        {
+            f.category = Category::OrderOrState;
+            f.evidence = Some(format!(
+                "passed in a run of {size} test(s), failed in the full run of {total}"
+            ));
+            continue;
+        }
+        let (c, e) = categories::classify(&f.message, &f.details);
+        f.category = c;
+        f.evidence = e;
+    }
+}
+
+/// The categories of a failing target: its tests', or its own when no test failed.
+fn target_categories(t: &Target) -> Vec<(Category, Option<String>)> {
+    if t.failures.is_empty() {
+        vec![categories::classify_target(t)]
+    } else {
+        t.failures
+            .iter()
+            .map(|f| (f.category, f.evidence.clone()))
+            .collect()
+    }
+}
+
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn decide(t: &Target, config: Option<&Config>) -> (Verdict, Vec<String>) {
+    let f = &t.facts;
+    let what = describe(t);
+    let cats = target_categories(t);
+    let all = |pred: fn(Category) -> bool| !cats.is_empty() && cats.iter().all(|(c, _)| pred(*c));
+    let mut signals = Vec::new();
+
+    // What the failures look like, once per category.
+    let mut seen = BTreeSet::new();
+    let mut category_signals = Vec::new();
+    for (c, e) in &cats {
+        if seen.insert(*c)
+            && let Some(e) = e
+        {
+            category_signals.push(format!("{}: {e}", c.as_str()));
+        }
+    }
+
+    if f.failed_on_pythons.len() >= 2 {
+        signals.push(format!(
+            "{what} fails on {}: a consistent failure, not a flake",
+            and_list(&f.failed_on_pythons)
+        ));
+        if f.newly_added == Some(true) {
+            signals.push(format!("{what} was newly added to tox.ini by this change"));
+        }
+        push_last_working(t, &mut signals);
+        signals.extend(category_signals);
+        return (Verdict::Regression, signals);
+    }
+
+    if let Some(config) = config {
+        let suite_reason = t
+            .name
+            .suite()
+            .and_then(|s| config.suite_reason(s, t.name.python()));
+        let test_reasons: Vec<&str> = t
+            .failures
+            .iter()
+            .filter_map(|x| config.test_reason(&x.test))
+            .collect();
+        let all_tests_known = !t.failures.is_empty() && test_reasons.len() == t.failures.len();
+        if let Some(reason) = suite_reason.or(all_tests_known.then(|| test_reasons[0])) {
+            signals.push(format!("known flaky (.github/tox-triage.yml): {reason}"));
+            signals.extend(category_signals);
+            signals.push("rerun candidate".to_owned());
+            return (Verdict::SuspectedFlake, signals);
+        }
+    }
+
+    if f.newly_added == Some(true) {
+        if all(Category::is_environmental) {
+            signals.push(format!(
+                "{what} was newly added, but every failure is network, timeout or resource"
+            ));
+        } else {
+            signals.push(format!(
+                "{what} was newly added to tox.ini by this change and fails"
+            ));
+            push_last_working(t, &mut signals);
+            signals.extend(category_signals);
+            return (Verdict::Regression, signals);
+        }
+    }
+
+    if t.conflicting {
+        signals.push("failed in one run and passed in another: flaky by observation".to_owned());
+        signals.extend(category_signals);
+        signals.push("rerun candidate".to_owned());
+        return (Verdict::SuspectedFlake, signals);
+    }
+
+    let not_new = f.newly_added != Some(true);
+    let one_python_only = f.failed_on_pythons.len() == 1 && !f.passed_on_pythons.is_empty();
+    let flaky_kinds = all(|c| c.is_environmental() || c == Category::WorkerCrash);
+    if not_new && (one_python_only || flaky_kinds) {
+        if one_python_only {
+            signals.push(format!(
+                "fails on {} only; {what} passes on {}",
+                and_list(&f.failed_on_pythons),
+                and_list(&f.passed_on_pythons)
+            ));
+        }
+        if flaky_kinds {
+            let kinds: Vec<String> = seen.iter().map(|c| c.as_str().to_owned()).collect();
+            signals.push(format!("every failure is {}", and_list(&kinds)));
+        }
+        if f.newly_added == Some(false) {
+            signals.push(format!("{what} was already in the base tox.ini"));
+        }
+        signals.extend(category_signals);
+        signals.push("rerun candidate".to_owned());
+        return (Verdict::SuspectedFlake, signals);
+    }
+
+    if f.failed_on_pythons.len() == 1 && f.passed_on_pythons.is_empty() {
+        signals.push(format!(
+            "ran on {} only: no other Python to compare with",
+            and_list(&f.failed_on_pythons)
+        ));
+    }
+    if f.newly_added.is_none() && t.name.version().is_some() {
+        signals.push("no base tox.ini: cannot tell whether the version is new (give --base-ref or --base-tox-ini)".to_owned());
+    }
+    signals.extend(category_signals);
+    (Verdict::Undetermined, signals)
+}
+
+/// `redis 6.4.0`, `redis latest`, `common`, or the target name.
+fn describe(t: &Target) -> String {
+    match t.name.parts() {
+        Some(p) => {
+            let name = t.facts.package.as_deref().unwrap_or(&p.suite);
+            match (&p.version, p.latest) {
+                (Some(v), _) => format!("{name} {v}"),
+                (None, true) => format!("{name} latest"),
+                (None, false) => p.suite.clone(),
+            }
+        }
+        None => t.name.as_str().to_owned(),
+    }
+}
+
+fn push_last_working(t: &Target, signals: &mut Vec<String>) {
+    if let Some(v) = &t.facts.last_working_version {
+        signals.push(format!("last working version: {v}"));
+    }
+}
+
+/// PyPI release pages of the failing and the last working version (offline:
+/// the pages are where PyPI always puts them; not checked).
+fn release_links(t: &Target) -> Vec<Link> {
+    let (Some(package), Some(v)) = (&t.facts.package, t.name.version()) else {
+        return Vec::new();
+    };
+    if t.verdict != Some(Verdict::Regression) {
+        return Vec::new();
+    }
+    let mut links = vec![Link {
+        label: format!("PyPI {package} {v}"),
+        url: format!("https://pypi.org/project/{package}/{v}/"),
+        verified: false,
+    }];
+    if let Some(last) = &t.facts.last_working_version {
+        links.push(Link {
+            label: format!("PyPI {package} {last}"),
+            url: format!("https://pypi.org/project/{package}/{last}/"),
+            verified: false,
+        });
+    }
+    links
+}
