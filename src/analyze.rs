@@ -8,8 +8,10 @@ use crate::analysis::verdict;
 use crate::error::{Error, Result};
 use crate::inputs::config::Config;
 use crate::inputs::discover;
+use crate::inputs::http::{Http, HttpConfig};
+use crate::inputs::releases;
 use crate::inputs::toxini::ToxIni;
-use crate::model::{Report, Warning};
+use crate::model::{Report, Verdict, Warning};
 use crate::paths::Workspace;
 
 /// What to analyse.
@@ -30,6 +32,8 @@ pub struct AnalyzeInput {
     pub base_ref: Option<String>,
     /// `.github/tox-triage.yml`.
     pub config: Option<PathBuf>,
+    /// Look up release links on PyPI and GitHub (network); `None` stays offline.
+    pub online: Option<HttpConfig>,
     /// Where runner paths (`/home/runner/work/<repo>/<repo>/...`) are found here.
     pub workspace: Workspace,
 }
@@ -130,7 +134,94 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         config: config.as_ref(),
     };
     verdict::apply(&mut report, &ctx);
+    if let Some(http) = &input.online {
+        add_release_links(&mut report, http);
+    }
     Ok(report)
+}
+
+/// Most regressions whose release links are looked up.
+const MAX_LOOKUPS: usize = 10;
+
+/// Replaces the offline links of regressions with looked-up ones (PyPI pages
+/// checked, compare link from the package's GitHub repository). Failures of
+/// the lookups leave the offline links and add a warning.
+fn add_release_links(report: &mut Report, config: &HttpConfig) {
+    let mut wanted: Vec<(String, String, Option<String>)> = Vec::new();
+    for t in report
+        .targets
+        .iter()
+        .filter(|t| t.verdict == Some(Verdict::Regression))
+    {
+        if let (Some(p), Some(v)) = (&t.facts.package, t.name.version()) {
+            let key = (
+                p.clone(),
+                v.as_str().to_owned(),
+                t.facts.last_working_version.clone(),
+            );
+            if !wanted.contains(&key) && wanted.len() < MAX_LOOKUPS {
+                wanted.push(key);
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            report.warnings.push(Warning {
+                file: None,
+                line: None,
+                position: None,
+                message: format!("release links not looked up: {e}"),
+            });
+            return;
+        }
+    };
+    let http = match Http::new(config.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            report.warnings.push(Warning {
+                file: None,
+                line: None,
+                position: None,
+                message: format!("release links not looked up: {e}"),
+            });
+            return;
+        }
+    };
+    let found = runtime.block_on(async {
+        let mut found = Vec::new();
+        for (package, version, last) in &wanted {
+            let links = releases::look_up(&http, package, version, last.as_deref()).await;
+            found.push(((package.clone(), version.clone()), links));
+        }
+        found
+    });
+    for t in report
+        .targets
+        .iter_mut()
+        .filter(|t| t.verdict == Some(Verdict::Regression))
+    {
+        let (Some(p), Some(v)) = (&t.facts.package, t.name.version()) else {
+            continue;
+        };
+        if let Some((_, links)) = found
+            .iter()
+            .find(|((fp, fv), _)| fp == p && fv == v.as_str())
+        {
+            t.links = links
+                .pypi
+                .iter()
+                .cloned()
+                .chain(links.compare.clone())
+                .collect();
+        }
+    }
 }
 
 /// The base tox.ini from git: `git show REF:./tox.ini` in tox.ini's directory.

@@ -94,6 +94,22 @@ pub struct AnalyzeArgs {
     )]
     pub config: String,
 
+    /// Look up regressions' release pages on PyPI and a compare link between
+    /// release tags on GitHub (a few bounded requests per regression).
+    #[arg(long = "online", value_name = "BOOL", env = "INPUT_ONLINE", default_value = "false",
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub online: bool,
+
+    /// GitHub token, used for the GitHub API only (never sent elsewhere, never printed).
+    /// Falls back to $GITHUB_TOKEN.
+    #[arg(
+        long = "github-token",
+        value_name = "TOKEN",
+        env = "INPUT_GITHUB-TOKEN",
+        hide_env_values = true
+    )]
+    pub github_token: Option<String>,
+
     /// Write the JSON report here.
     #[arg(long = "json", value_name = "OUT", env = "INPUT_REPORT-PATH")]
     pub json: Option<String>,
@@ -135,6 +151,8 @@ pub const ACTION_INPUTS: &[(&str, &str)] = &[
     ("tox-ini", "--tox-ini"),
     ("base-ref", "--base-ref"),
     ("config", "--config"),
+    ("online", "--online"),
+    ("github-token", "--github-token"),
     ("report-path", "--json"),
     ("summary", "--step-summary"),
     ("fail-on", "--fail-on"),

@@ -15,6 +15,7 @@ use clap::Parser;
 use tox_triage::analyze::{AnalyzeInput, analyze, parse_junit_for};
 use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, When};
 use tox_triage::inputs::event::Event;
+use tox_triage::inputs::http::HttpConfig;
 use tox_triage::model::{Report, TargetStatus, Verdict};
 use tox_triage::outputs::{annotations, escape, human, json, markdown, step_outputs};
 use tox_triage::paths::Workspace;
@@ -119,6 +120,13 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         base_tox_ini: args.base_tox_ini.as_deref().map(|p| ws.local(p)),
         base_ref,
         config,
+        online: args.online.then(|| {
+            let token = args
+                .github_token
+                .clone()
+                .or_else(|| env_path("GITHUB_TOKEN"));
+            HttpConfig::from_env(token)
+        }),
         workspace: ws.clone(),
     };
     let report = analyze(&input)?;

@@ -10,14 +10,18 @@
 //! - [`discover`]: finding JUnit files from paths, directories and globs.
 //! - [`config`]: `.github/tox-triage.yml` (known-flaky tests and suites).
 //! - [`event`]: the GitHub event payload (`$GITHUB_EVENT_PATH`).
+//! - [`http`]: the HTTP client and its rules (token scope, retries, timeouts).
+//! - [`releases`]: PyPI release pages and GitHub compare links for regressions.
 
 pub mod config;
 pub mod discover;
 pub mod event;
 pub mod ghlog;
+pub mod http;
 pub mod junit;
 pub mod lines;
 pub mod pytest;
+pub mod releases;
 pub mod toxini;
 pub mod toxlog;
 pub mod utf8;
