@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::aggregate::Aggregator;
-use crate::analysis::verdict;
+use crate::analysis::{forensics, verdict};
 use crate::error::{Error, Result};
 use crate::inputs::config::Config;
 use crate::inputs::discover;
@@ -34,8 +34,21 @@ pub struct AnalyzeInput {
     pub config: Option<PathBuf>,
     /// Look up release links on PyPI and GitHub (network); `None` stays offline.
     pub online: Option<HttpConfig>,
+    /// Exit-4 forensics for targets whose pytest exited 4; `None` takes none.
+    pub forensics: Option<ForensicsOptions>,
     /// Where runner paths (`/home/runner/work/<repo>/<repo>/...`) are found here.
     pub workspace: Workspace,
+}
+
+/// Where and how to take exit-4 forensics after the fact.
+#[derive(Debug, Clone)]
+pub struct ForensicsOptions {
+    /// The directory `tox-triage run` writes into and the action uploads.
+    pub dir: PathBuf,
+    /// What HEAD should be (`$GITHUB_SHA`).
+    pub expected_head: Option<String>,
+    /// Time allowed per target.
+    pub budget: std::time::Duration,
 }
 
 /// Parses `TARGET=PATH`.
@@ -134,10 +147,119 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         config: config.as_ref(),
     };
     verdict::apply(&mut report, &ctx);
+    if let Some(opts) = &input.forensics {
+        add_forensics(
+            &mut report,
+            opts,
+            &input.workspace,
+            input.base_ref.as_deref(),
+        );
+    }
     if let Some(http) = &input.online {
         add_release_links(&mut report, http);
     }
     Ok(report)
+}
+
+/// Most targets given after-the-fact forensics (each takes up to its budget).
+const MAX_FORENSICS: usize = 20;
+
+/// Forensics for every failing target whose pytest exited 4: those `tox-triage
+/// run` wrote at the failure when present, else taken now against the
+/// workspace (and said to be after the fact); written into the forensics dir.
+fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, base: Option<&str>) {
+    let mut taken = 0;
+    for t in report.targets.iter_mut() {
+        let exit_4 = t.exit_code == Some(4) || !t.missing_paths.is_empty();
+        if t.status != crate::model::TargetStatus::Fail || !exit_4 {
+            continue;
+        }
+        let at_failure = opts.dir.join(format!("forensics-{}.json", t.name.as_str()));
+        let recorded = std::fs::read_to_string(&at_failure)
+            .ok()
+            .and_then(|text| serde_json::from_str::<crate::model::Forensics>(&text).ok())
+            .filter(|f| f.taken == "at-failure");
+        let f = match recorded {
+            Some(f) => {
+                t.signals.push(format!(
+                    "exit-4 forensics taken at the failure by `tox-triage run` ({})",
+                    at_failure.display()
+                ));
+                f
+            }
+            None if taken < MAX_FORENSICS => {
+                taken += 1;
+                let cwd = t
+                    .exit
+                    .as_ref()
+                    .map(|e| ws.local(&e.cwd))
+                    .filter(|p| p.is_dir())
+                    .unwrap_or_else(|| ws.root().to_path_buf());
+                let f = forensics::collect(&forensics::Request {
+                    taken: "after-the-fact",
+                    target: Some(t.name.as_str().to_owned()),
+                    command: t
+                        .command_line()
+                        .map(|c| vec![c.to_owned()])
+                        .unwrap_or_default(),
+                    exit_code: t.exit_code,
+                    attempts: Vec::new(),
+                    missing: t.missing_paths.clone(),
+                    cwd,
+                    workspace: ws.root().to_path_buf(),
+                    expected_head: opts.expected_head.clone(),
+                    base: base.map(str::to_owned),
+                    budget: opts.budget,
+                });
+                crate::actions::wrapper::write_files(&opts.dir, &f);
+                t.signals.push("exit-4 forensics taken after the fact: the workspace may have changed since the failure".to_owned());
+                f
+            }
+            None => continue,
+        };
+        t.signals.extend(forensics_signals(&f));
+        t.forensics = Some(f);
+    }
+}
+
+/// What forensics say, as signals.
+fn forensics_signals(f: &crate::model::Forensics) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &f.paths {
+        if p.exists_now == Some(true) {
+            let added = if p.change_vs_base.as_deref() == Some("added") {
+                ", added by this change"
+            } else {
+                ""
+            };
+            out.push(format!(
+                "{} exists now{added}: it was missing only while the tests ran",
+                p.path
+            ));
+        } else if p.exists_now == Some(false) && p.tracked_at_head == Some(false) {
+            out.push(format!(
+                "{} does not exist and is not tracked at HEAD",
+                p.path
+            ));
+        }
+    }
+    if let Some(g) = &f.git {
+        if g.head_as_expected == Some(false) {
+            out.push(format!(
+                "HEAD is {} but {} was expected: something checked out another commit in the workspace",
+                g.head.as_deref().unwrap_or("?"),
+                g.expected_head.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(r) = g
+            .reflog
+            .iter()
+            .find(|r| r.contains("checkout: moving from"))
+        {
+            out.push(format!("reflog: {r}"));
+        }
+    }
+    out
 }
 
 /// Most regressions whose release links are looked up.

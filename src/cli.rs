@@ -21,6 +21,47 @@ pub struct Cli {
 pub enum Command {
     /// Read tox output and JUnit XML and report failing targets.
     Analyze(AnalyzeArgs),
+    /// Run a test command (in a tox env): retry pytest's exit 4 for a path
+    /// not found, and record forensics of the filesystem and git when it persists.
+    Run(RunArgs),
+}
+
+/// `tox-triage run [OPTIONS] -- <command...>`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Retries after an exit 4 with a path not found.
+    #[arg(long = "retries", value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Backoff step in seconds: the n-th retry waits n times this (0.5, 1.0, 1.5, ...).
+    #[arg(long = "retry-delay", value_name = "SECONDS", default_value_t = 0.5)]
+    pub retry_delay: f64,
+
+    /// Where to write forensics-<target>.json and .md (relative to the workspace).
+    #[arg(
+        long = "forensics-dir",
+        value_name = "DIR",
+        env = "TOX_TRIAGE_FORENSICS_DIR",
+        default_value = "tox-triage-forensics"
+    )]
+    pub forensics_dir: String,
+
+    /// Time allowed for forensics, in seconds.
+    #[arg(
+        long = "forensics-timeout",
+        value_name = "SECONDS",
+        default_value_t = 5.0
+    )]
+    pub forensics_timeout: f64,
+
+    /// The base revision, for "added by the PR". Defaults to the event's base
+    /// commit ($GITHUB_EVENT_PATH), else origin/$GITHUB_BASE_REF.
+    #[arg(long = "base-ref", value_name = "REV", env = "TOX_TRIAGE_BASE_REF")]
+    pub base_ref: Option<String>,
+
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// When the exit code should say "failed".
@@ -110,6 +151,21 @@ pub struct AnalyzeArgs {
     )]
     pub github_token: Option<String>,
 
+    /// Take exit-4 forensics for targets whose pytest exited 4 (after the fact,
+    /// unless `tox-triage run` recorded them at the failure in --forensics-dir).
+    #[arg(long = "forensics", value_name = "BOOL", env = "INPUT_FORENSICS", default_value = "false",
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub forensics: bool,
+
+    /// Where forensics files are (from `tox-triage run`) and are written.
+    #[arg(
+        long = "forensics-dir",
+        value_name = "DIR",
+        env = "INPUT_FORENSICS-DIR",
+        default_value = "tox-triage-forensics"
+    )]
+    pub forensics_dir: String,
+
     /// Write the JSON report here.
     #[arg(long = "json", value_name = "OUT", env = "INPUT_REPORT-PATH")]
     pub json: Option<String>,
@@ -152,6 +208,8 @@ pub const ACTION_INPUTS: &[(&str, &str)] = &[
     ("base-ref", "--base-ref"),
     ("config", "--config"),
     ("online", "--online"),
+    ("forensics", "--forensics"),
+    ("forensics-dir", "--forensics-dir"),
     ("github-token", "--github-token"),
     ("report-path", "--json"),
     ("summary", "--step-summary"),
@@ -164,4 +222,5 @@ pub const ACTION_OUTPUTS: &[&str] = &[
     "regressions",
     "suspected-flakes",
     "report-path",
+    "forensics-dir",
 ];

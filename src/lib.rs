@@ -7,10 +7,12 @@
 //! - [`inputs`]: bytes → events (tox log lines, JUnit test cases, tox.ini settings);
 //! - [`model`]: the plain types everything else speaks (no I/O);
 //! - [`analysis`]: events → [`model::Report`];
-//! - [`outputs`]: report → JSON, markdown, terminal text.
+//! - [`outputs`]: report → JSON, markdown, terminal text;
+//! - [`actions`]: the `run` wrapper (exit-4 retries and forensics).
 //!
 //! [`analyze`] wires them for the `analyze` command.
 
+pub mod actions;
 pub mod analysis;
 pub mod analyze;
 pub mod cli;

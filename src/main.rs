@@ -12,8 +12,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use tox_triage::analyze::{AnalyzeInput, analyze, parse_junit_for};
-use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, When};
+use std::time::Duration;
+
+use tox_triage::actions::wrapper::{self, RunOptions};
+use tox_triage::analyze::{AnalyzeInput, ForensicsOptions, analyze, parse_junit_for};
+use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, RunArgs, When};
 use tox_triage::inputs::event::Event;
 use tox_triage::inputs::http::HttpConfig;
 use tox_triage::model::{Report, TargetStatus, Verdict};
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
+        Command::Run(args) => run_wrapper(args),
     };
     match result {
         Ok(code) => code,
@@ -71,11 +75,6 @@ fn env_path(name: &str) -> Option<String> {
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
-    if args.fail_on == FailOn::Regression {
-        bail!(
-            "--fail-on regression (input fail-on: regression) is not yet supported: verdicts are not implemented yet"
-        );
-    }
     let ws = Workspace::from_env();
     let junit_for = args
         .junit_for
@@ -120,6 +119,11 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         base_tox_ini: args.base_tox_ini.as_deref().map(|p| ws.local(p)),
         base_ref,
         config,
+        forensics: args.forensics.then(|| ForensicsOptions {
+            dir: ws.local(&args.forensics_dir),
+            expected_head: env_path("GITHUB_SHA"),
+            budget: Duration::from_secs(5),
+        }),
         online: args.online.then(|| {
             let token = args
                 .github_token
@@ -149,7 +153,8 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         append_summary(Path::new(&path), &report, report_hint)?;
     }
     if let Some(path) = env_path("GITHUB_OUTPUT") {
-        let outputs = step_outputs::outputs(&report, args.json.as_deref());
+        let forensics_dir = args.forensics.then_some(args.forensics_dir.as_str());
+        let outputs = step_outputs::outputs(&report, args.json.as_deref(), forensics_dir);
         append(Path::new(&path), &step_outputs::render(&outputs))?;
     }
 
@@ -167,6 +172,53 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(exit_code(&report, args.fail_on))
+}
+
+/// `tox-triage run`: never returns; ends as the command ended.
+fn run_wrapper(args: RunArgs) -> Result<ExitCode> {
+    if !(0.0..=60.0).contains(&args.retry_delay) || !(0.0..=600.0).contains(&args.forensics_timeout)
+    {
+        bail!("--retry-delay must be 0..60 s and --forensics-timeout 0..600 s");
+    }
+    let workspace = env_path("GITHUB_WORKSPACE")
+        .map(std::path::PathBuf::from)
+        .or_else(git_toplevel)
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    let base = args
+        .base_ref
+        .clone()
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| Event::from_env().and_then(|e| e.base_sha))
+        .or_else(|| env_path("GITHUB_BASE_REF").map(|b| format!("origin/{b}")));
+    let forensics_dir = std::path::Path::new(&args.forensics_dir);
+    let opts = RunOptions {
+        command: args.command,
+        retry_delays: (1..=args.retries)
+            .map(|i| Duration::from_secs_f64(args.retry_delay * f64::from(i)))
+            .collect(),
+        forensics_dir: Some(if forensics_dir.is_absolute() {
+            forensics_dir.to_path_buf()
+        } else {
+            workspace.join(forensics_dir)
+        }),
+        forensics_budget: Duration::from_secs_f64(args.forensics_timeout),
+        workspace,
+        expected_head: env_path("GITHUB_SHA"),
+        base,
+        target: env_path("TOX_ENV_NAME"),
+    };
+    let outcome = wrapper::run(&opts)?;
+    wrapper::exit_like(outcome.status)
+}
+
+fn git_toplevel() -> Option<std::path::PathBuf> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {

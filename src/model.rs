@@ -381,6 +381,32 @@ impl Category {
     }
 }
 
+/// What a failing target's exit code (and its failures) say happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitReason {
+    /// pytest exit 1: tests failed.
+    TestsFailed,
+    /// pytest exit 2: interrupted (Ctrl-C, collection errors).
+    Interrupted,
+    /// pytest exit 3: internal error.
+    InternalError,
+    /// pytest exit 4: usage error, typically a path on the command line not found.
+    MissingPath,
+    /// pytest exit 5: no tests collected.
+    NoTests,
+    /// Killed by signal 9 (`exit -9`, 137): likely out of memory.
+    Killed,
+    /// The environment could not be set up (dependencies did not install).
+    SetupFailed,
+    /// A timeout: pytest-timeout, `timeout`'s 124, or SIGTERM.
+    Timeout,
+    /// A pytest-xdist worker crashed.
+    WorkerCrash,
+    /// None of the above.
+    Unknown,
+}
+
 /// Did the new release break us, or is this noise?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -556,6 +582,10 @@ pub struct Target {
     pub signals: Vec<String>,
     /// Where to look: release pages and a compare link, for a regression.
     pub links: Vec<Link>,
+    /// Why it failed, from pytest's and tox's exit codes (for failing targets).
+    pub failure_kind: Option<ExitReason>,
+    /// Exit-4 forensics: what the filesystem and git looked like.
+    pub forensics: Option<Forensics>,
     /// Tests that passed in a run of only a few tests (a test run alone), with
     /// that run's size: with a failure of the same test in a larger run,
     /// evidence of order or state dependence.
@@ -597,6 +627,8 @@ impl Target {
             signals: Vec::new(),
             links: Vec::new(),
             passed_alone: Vec::new(),
+            failure_kind: None,
+            forensics: None,
         }
     }
 
@@ -645,6 +677,104 @@ impl Target {
             self.sources.push(source.to_owned());
         }
     }
+}
+
+/// What the filesystem and git looked like when pytest said a path it was
+/// given does not exist (exit 4).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Forensics {
+    /// `at-failure` (taken by `tox-triage run` right after pytest exited) or
+    /// `after-the-fact` (taken by `analyze` later, against the workspace as it is then).
+    pub taken: String,
+    /// When, RFC 3339 UTC.
+    pub timestamp: String,
+    /// The tox target (`$TOX_ENV_NAME`), when known.
+    pub target: Option<String>,
+    /// The command that exited 4.
+    pub command: Vec<String>,
+    /// Its final exit code.
+    pub exit_code: Option<i32>,
+    /// Every run of the command: the first and each retry.
+    pub attempts: Vec<Attempt>,
+    /// The working directory.
+    pub cwd: String,
+    /// The workspace root paths are confined to.
+    pub workspace: String,
+    /// One entry per missing path.
+    pub paths: Vec<PathForensics>,
+    /// The checkout's git state.
+    pub git: Option<GitState>,
+    /// Free space on the working directory's filesystem.
+    pub disk_free_bytes: Option<u64>,
+    /// What could not be collected, and why (never fatal).
+    pub problems: Vec<String>,
+    /// How long collecting took.
+    pub duration_ms: u64,
+}
+
+/// One run of the wrapped command.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Attempt {
+    /// 1 for the first run.
+    pub number: u32,
+    /// Its exit code (`None` when killed by a signal).
+    pub exit_code: Option<i32>,
+    /// Paths pytest said were not found.
+    pub missing: Vec<String>,
+    /// For each of those, whether it existed right after the attempt ended.
+    pub existed_after: Vec<bool>,
+}
+
+/// Forensics of one missing path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct PathForensics {
+    /// As pytest printed it.
+    pub path: String,
+    /// Relative to the workspace, when inside it.
+    pub resolved: Option<String>,
+    /// Why it was not inspected: it escapes the workspace (`..`, an absolute
+    /// path elsewhere, a symlink out).
+    pub escapes: Option<String>,
+    /// Does it exist now.
+    pub exists_now: Option<bool>,
+    /// Does its parent directory exist.
+    pub parent_exists: Option<bool>,
+    /// Entries in the parent directory (counted up to a bound).
+    pub parent_entries: Option<u64>,
+    /// Up to 5 entries of the parent with a similar name (same stem prefix, same suffix).
+    pub similar: Vec<String>,
+    /// The nearest ancestor that exists, relative to the workspace.
+    pub nearest_existing_ancestor: Option<String>,
+    /// Tracked at HEAD (`git ls-files`).
+    pub tracked_at_head: Option<bool>,
+    /// What the change did to it against the base: `added`, `modified`,
+    /// `deleted`, `renamed`, `unchanged`; `None` without a base.
+    pub change_vs_base: Option<String>,
+}
+
+/// The checkout's git state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct GitState {
+    /// `git rev-parse HEAD`.
+    pub head: Option<String>,
+    /// What HEAD should be (`$GITHUB_SHA`).
+    pub expected_head: Option<String>,
+    /// HEAD is the expected commit.
+    pub head_as_expected: Option<bool>,
+    /// The current branch; `None` when detached.
+    pub branch: Option<String>,
+    /// HEAD is detached.
+    pub detached: bool,
+    /// Entries of `git status --porcelain`.
+    pub dirty_count: Option<u64>,
+    /// The first 10, status columns kept (`" M tox.ini"`, `"?? junit/"`).
+    pub dirty: Vec<String>,
+    /// The last 5 reflog entries (`<sha> <message>`).
+    pub reflog: Vec<String>,
+    /// Stashed changes.
+    pub stash_count: Option<u64>,
+    /// The base the change is compared with.
+    pub base: Option<String>,
 }
 
 /// A problem with an input that did not stop the analysis.

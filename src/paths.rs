@@ -46,12 +46,20 @@ impl Workspace {
     /// path is left relative (to the current directory, the workspace in the action).
     pub fn local(&self, path: &str) -> PathBuf {
         let as_written = Path::new(path);
-        if as_written.is_relative() || as_written.exists() {
+        if as_written.is_relative() {
             return as_written.to_path_buf();
         }
-        match repo_relative(path) {
-            Some(rel) => self.root.join(rel),
-            None => as_written.to_path_buf(),
+        let Some(rel) = repo_relative(path) else {
+            return as_written.to_path_buf();
+        };
+        // The checkout here wins; a runner path that exists as written (a
+        // self-hosted runner, this very machine) is kept only when the
+        // workspace has no such file.
+        let mapped = self.root.join(rel);
+        if mapped.exists() || !as_written.exists() {
+            mapped
+        } else {
+            as_written.to_path_buf()
         }
     }
 
@@ -60,7 +68,7 @@ impl Workspace {
     /// absolute paths (site-packages, /usr/lib) give `None`.
     pub fn relative(&self, path: &str) -> Option<String> {
         if let Some(rel) = repo_relative(path) {
-            return Some(rel.replace('\\', "/"));
+            return (!rel.is_empty()).then(|| rel.replace('\\', "/"));
         }
         let p = Path::new(path);
         if p.is_relative() {
@@ -88,15 +96,18 @@ pub fn repo_relative(path: &str) -> Option<&str> {
         .zip(path.split(sep).skip(1))
         .collect();
     // parts[k] = (offset of the separator before segment k+1, segment k+1)
-    for w in parts.windows(4) {
+    for (k, w) in parts.windows(3).enumerate() {
         let (_, marker) = w[0];
         let (_, a) = w[1];
-        let (_, b) = w[2];
-        let (rest_at, _) = w[3];
+        let (b_at, b) = w[2];
         let is_marker = matches!(marker, "work" | "_work") || (sep == '\\' && marker == "a");
         if is_marker && !a.is_empty() && a == b {
-            let rest = &path[rest_at + 1..];
-            if !rest.is_empty() && !rest.split(sep).any(|s| s == "..") {
+            // Everything after `<repo>/<repo>`: empty for the checkout's root itself.
+            let rest = match parts.get(k + 3) {
+                Some((rest_at, _)) => &path[rest_at + 1..],
+                None => &path[b_at + 1 + b.len()..],
+            };
+            if !rest.split(sep).any(|s| s == "..") {
                 return Some(rest);
             }
         }
@@ -124,6 +135,8 @@ mod tests {
         );
         assert_eq!(repo_relative(r"D:\a\r\r\tests\t.py"), Some(r"tests\t.py"));
         assert_eq!(repo_relative("/home/runner/work/a/b/tests/x.py"), None);
+        assert_eq!(repo_relative("/home/runner/work/r/r"), Some(""));
+        assert_eq!(repo_relative("/home/runner/work/r/r/"), Some(""));
         assert_eq!(repo_relative("/usr/lib/python3.12/socket.py"), None);
         assert_eq!(
             repo_relative("/home/runner/work/r/r/../../etc/passwd"),

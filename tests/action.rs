@@ -116,6 +116,11 @@ impl Step {
             ws.join("results/job.log"),
         )
         .unwrap();
+        fs::copy(
+            "tests/fixtures/tox4-colored/tox.log",
+            ws.join("results/colored.log"),
+        )
+        .unwrap();
         for e in fs::read_dir("tests/fixtures/tox4-parallel-live/junit").unwrap() {
             let e = e.unwrap();
             fs::copy(e.path(), ws.join("results/junit").join(e.file_name())).unwrap();
@@ -208,6 +213,14 @@ fn runs_as_a_docker_action_step() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Every output action.yml declares is written.
+    let written = step.file("GITHUB_OUTPUT");
+    for name in ACTION_OUTPUTS {
+        assert!(
+            written.contains(&format!("{name}<<ghadelimiter_")),
+            "output {name} not written"
+        );
+    }
     insta::assert_snapshot!(
         "action_github_output",
         redact_delimiters(&step.file("GITHUB_OUTPUT"))
@@ -232,8 +245,9 @@ fn github_output_delimiters_are_random_and_absent_from_values() {
         .lines()
         .filter_map(|l| l.split_once("<<").map(|(_, d)| d))
         .collect();
-    assert_eq!(delims.len(), 2);
-    assert_ne!(delims[0], delims[1]);
+    assert_eq!(delims.len(), ACTION_OUTPUTS.len());
+    let distinct: std::collections::BTreeSet<&&str> = delims.iter().collect();
+    assert_eq!(distinct.len(), delims.len(), "every delimiter is new");
     for d in &delims {
         assert!(d.len() > 40, "{d}");
         assert_eq!(
@@ -290,7 +304,7 @@ fn each_input_has_an_effect() {
         .input("summary", "false");
     assert_eq!(step.run().status.code(), Some(0));
     assert_eq!(step.file("GITHUB_STEP_SUMMARY"), "");
-    // fail-on: any fails the step when a target failed; regression is not supported yet.
+    // fail-on: any fails the step when a target failed; regression when a verdict is regression.
     let out = Step::new()
         .input("tox-log", "results/job.log")
         .input("fail-on", "any")
@@ -300,8 +314,51 @@ fn each_input_has_an_effect() {
         .input("tox-log", "results/job.log")
         .input("fail-on", "regression")
         .run();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "markupsafe 2.1.5 fails on 3.11 and 3.12"
+    );
+    let out = Step::new()
+        .input("tox-log", "results/colored.log")
+        .input("fail-on", "regression")
+        .run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "failures on one Python only: no regression"
+    );
+    // base-ref: the base tox.ini is read from git at that revision.
+    let out = Step::new()
+        .input("tox-log", "results/job.log")
+        .input("base-ref", "no-such-revision")
+        .run();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("git show no-such-revision:./tox.ini"));
+    // config: a named config file that is missing is an error.
+    let out = Step::new()
+        .input("tox-log", "results/job.log")
+        .input("config", "ci/flaky.yml")
+        .run();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not yet supported"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ci/flaky.yml: config file not found"));
+    // forensics and forensics-dir: exit-4 targets get forensics files there.
+    let step = Step::new()
+        .input("tox-log", "results/job.log")
+        .input("forensics-dir", "out/forensics");
+    assert_eq!(step.run().status.code(), Some(0));
+    let f = step
+        .workspace()
+        .join("out/forensics/forensics-py3.12-missing.json");
+    let f: serde_json::Value = serde_json::from_str(&fs::read_to_string(&f).unwrap()).unwrap();
+    assert_eq!(f["taken"], "after-the-fact");
+    assert_eq!(f["paths"][0]["path"], "tests/test_added_by_pr.py");
+    assert!(step.file("GITHUB_OUTPUT").contains("\nout/forensics\n"));
+    let step = Step::new()
+        .input("tox-log", "results/job.log")
+        .input("forensics", "false");
+    assert_eq!(step.run().status.code(), Some(0));
+    assert!(!step.workspace().join("tox-triage-forensics").exists());
+    // online and github-token: tests/releases.rs checks them against a mock PyPI and GitHub.
     let out = Step::new()
         .input("tox-log", "results/job.log")
         .input("fail-on", "sometimes")

@@ -347,7 +347,7 @@ fn snapshot_markdown_summary_of_a_cancelled_job() {
 #[test]
 fn snapshot_human_report() {
     let report = run(&["github-job/job.log"], &["tox4-parallel-live/junit"]);
-    insta::assert_snapshot!("github_job.txt", human::render(&report));
+    insta::assert_snapshot!("github_job.txt", human::render(&report, false));
 }
 
 #[test]
@@ -381,7 +381,7 @@ fn hostile_test_names_are_inert_in_every_output() {
             "{bad:?} reached the markdown summary"
         );
     }
-    let text = human::render(&report);
+    let text = human::render(&report, false);
     for line in text.lines() {
         assert!(
             !line.trim_start().starts_with("::"),

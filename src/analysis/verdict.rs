@@ -145,6 +145,7 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
             facts.pinned = pinned;
         }
         t.facts = facts;
+        t.failure_kind = crate::analysis::exit::failure_kind(t);
         if t.status == TargetStatus::Fail {
             let (verdict, signals) = decide(t, ctx.config);
             t.verdict = Some(verdict);

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::model::{
-    Durations, ExitLine, Facts, Failure, Link, OutputExcerpt, Report, Target, TargetStatus,
-    TestCounts, Verdict, Warning,
+    Durations, ExitLine, ExitReason, Facts, Failure, Forensics, Link, OutputExcerpt, Report,
+    Target, TargetStatus, TestCounts, Verdict, Warning,
 };
 
 /// Version of the report's shape.
@@ -65,6 +65,8 @@ struct JsonTarget<'a> {
     verdict: Option<Verdict>,
     signals: &'a [String],
     links: &'a [Link],
+    failure_kind: Option<ExitReason>,
+    forensics: Option<&'a Forensics>,
 }
 
 impl<'a> JsonTarget<'a> {
@@ -95,6 +97,8 @@ impl<'a> JsonTarget<'a> {
             verdict: t.verdict,
             signals: &t.signals,
             links: &t.links,
+            failure_kind: t.failure_kind,
+            forensics: t.forensics.as_ref(),
         }
     }
 }

@@ -381,6 +381,9 @@ fn failing_target(t: &Target) -> String {
         }
     }
     s.push('\n');
+    if let Some(f) = &t.forensics {
+        s.push_str(&crate::outputs::forensics::summary_block(f));
+    }
     if !t.output.lines.is_empty() {
         let shown = &t.output.lines[t.output.lines.len().saturating_sub(MAX_SHOWN_OUTPUT)..];
         let _ = writeln!(

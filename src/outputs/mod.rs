@@ -6,9 +6,11 @@
 //! - [`human`]: the short stdout report.
 //! - [`annotations`]: GitHub workflow-command annotations, chosen and capped.
 //! - [`step_outputs`]: `$GITHUB_OUTPUT` entries.
+//! - [`forensics`]: exit-4 forensics blocks.
 
 pub mod annotations;
 pub mod escape;
+pub mod forensics;
 pub mod human;
 pub mod json;
 pub mod markdown;

@@ -6,20 +6,32 @@ use std::collections::hash_map::RandomState;
 use std::fmt::Write;
 use std::hash::{BuildHasher, Hasher};
 
-use crate::model::{Report, TargetStatus};
+use crate::model::{Report, TargetStatus, Verdict};
 
 /// The outputs tox-triage sets, as `(name, value)` pairs.
-pub fn outputs(report: &Report, report_path: Option<&str>) -> Vec<(&'static str, String)> {
+pub fn outputs(
+    report: &Report,
+    report_path: Option<&str>,
+    forensics_dir: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let json = |names: &[&str]| serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned());
     let failed: Vec<&str> = report
         .with_status(TargetStatus::Fail)
         .map(|t| t.name.as_str())
         .collect();
-    let mut out = vec![(
-        "failed-targets",
-        serde_json::to_string(&failed).unwrap_or_else(|_| "[]".to_owned()),
-    )];
-    out.push(("report-path", report_path.unwrap_or("").to_owned()));
-    out
+    vec![
+        ("failed-targets", json(&failed)),
+        (
+            "regressions",
+            json(&report.with_verdict(Verdict::Regression)),
+        ),
+        (
+            "suspected-flakes",
+            json(&report.with_verdict(Verdict::SuspectedFlake)),
+        ),
+        ("report-path", report_path.unwrap_or("").to_owned()),
+        ("forensics-dir", forensics_dir.unwrap_or("").to_owned()),
+    ]
 }
 
 /// 128 random bits from the OS-seeded hasher keys, as hex.
