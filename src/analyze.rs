@@ -3,11 +3,14 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::actions::rerun::{self, RerunOptions};
 use crate::analysis::aggregate::Aggregator;
 use crate::analysis::{forensics, verdict};
+use crate::analyze_api::{self, ApiInput};
 use crate::error::{Error, Result};
 use crate::inputs::config::Config;
 use crate::inputs::discover;
+use crate::inputs::github::Repo;
 use crate::inputs::http::{Http, HttpConfig};
 use crate::inputs::releases;
 use crate::inputs::toxini::ToxIni;
@@ -36,6 +39,10 @@ pub struct AnalyzeInput {
     pub online: Option<HttpConfig>,
     /// Exit-4 forensics for targets whose pytest exited 4; `None` takes none.
     pub forensics: Option<ForensicsOptions>,
+    /// API mode: fetch the runs' logs through the GitHub API.
+    pub api: Option<ApiInput>,
+    /// Rerun suspected flakes (API mode only).
+    pub rerun: Option<RerunOptions>,
     /// Where runner paths (`/home/runner/work/<repo>/<repo>/...`) are found here.
     pub workspace: Workspace,
 }
@@ -66,6 +73,25 @@ pub fn parse_junit_for(arg: &str) -> Result<(String, String)> {
 pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
     let mut agg = Aggregator::new();
     let mut warnings = Vec::new();
+    // API mode: the runs' failed jobs' logs first, through a temp dir.
+    let runtime = if input.api.is_some() {
+        Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let mut collected = None;
+    if let (Some(api), Some(rt)) = (&input.api, &runtime) {
+        let tmp = tempfile::tempdir().map_err(|e| Error::Io {
+            path: std::env::temp_dir().display().to_string(),
+            source: e,
+        })?;
+        collected = Some(rt.block_on(analyze_api::collect(api, &mut agg, tmp.path()))?);
+    }
     for log in expand_logs(&input.logs, &input.workspace, &mut warnings)? {
         let result = if log == "-" {
             agg.add_log("<stdin>", std::io::stdin().lock())
@@ -114,7 +140,13 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         Some(p) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
         None => None,
     };
-    let base = match (&input.base_tox_ini, &input.base_ref) {
+    // In API mode the pull request names its base commit.
+    let pr_base = collected
+        .as_ref()
+        .and_then(|c| c.pull.as_ref())
+        .map(|p| p.base.sha.clone());
+    let base_ref = input.base_ref.clone().or(pr_base);
+    let base = match (&input.base_tox_ini, &base_ref) {
         (Some(p), _) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
         (None, Some(r)) => match base_from_git(r, input.tox_ini.as_deref(), &input.workspace) {
             Ok(ini) => Some(ini),
@@ -148,12 +180,15 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
     };
     verdict::apply(&mut report, &ctx);
     if let Some(opts) = &input.forensics {
-        add_forensics(
-            &mut report,
-            opts,
-            &input.workspace,
-            input.base_ref.as_deref(),
-        );
+        add_forensics(&mut report, opts, &input.workspace, base_ref.as_deref());
+    }
+    if let (Some(c), Some(api), Some(rt)) = (collected, &input.api, &runtime) {
+        report.runs = c.runs;
+        if let Some(opts) = input.rerun {
+            let http = Http::new(api.http.clone()).map_err(|e| Error::Usage(e.to_string()))?;
+            let repo = Repo::new(http, &api.repo).map_err(|e| Error::Usage(e.to_string()))?;
+            report.reruns = rt.block_on(rerun::rerun(&report, &repo, &c.failed_jobs, opts));
+        }
     }
     if let Some(http) = &input.online {
         add_release_links(&mut report, http);

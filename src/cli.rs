@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read tox output and JUnit XML and report failing targets.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Run a test command (in a tox env): retry pytest's exit 4 for a path
     /// not found, and record forensics of the filesystem and git when it persists.
     Run(RunArgs),
@@ -166,6 +166,104 @@ pub struct AnalyzeArgs {
     )]
     pub forensics_dir: String,
 
+    /// API mode: the repository (`OWNER/NAME`); defaults to $GITHUB_REPOSITORY.
+    #[arg(long = "repo", value_name = "OWNER/NAME", help_heading = "API mode")]
+    pub repo: Option<String>,
+
+    /// API mode: triage this workflow run. In the action, defaults to the
+    /// `workflow_run` that triggered it when no tox-log or junit is given.
+    #[arg(
+        long = "run-id",
+        value_name = "ID",
+        env = "INPUT_RUN-ID",
+        help_heading = "API mode"
+    )]
+    pub run_id: Option<u64>,
+
+    /// API mode: triage every run of --workflows on this commit.
+    #[arg(long = "sha", value_name = "SHA", help_heading = "API mode")]
+    pub sha: Option<String>,
+
+    /// API mode: triage every run of --workflows on this pull request's head.
+    #[arg(long = "pr", value_name = "N", help_heading = "API mode")]
+    pub pr: Option<u64>,
+
+    /// API mode: the newest open pull request whose head branch starts with this (`toxgen/`).
+    #[arg(
+        long = "pr-head-prefix",
+        value_name = "PREFIX",
+        help_heading = "API mode"
+    )]
+    pub pr_head_prefix: Option<String>,
+
+    /// API mode: workflow names to triage for --sha/--pr (glob).
+    #[arg(
+        long = "workflows",
+        value_name = "GLOB",
+        env = "INPUT_WORKFLOWS",
+        default_value = "Test*",
+        help_heading = "API mode"
+    )]
+    pub workflows: String,
+
+    /// API mode: wait until every run has completed.
+    #[arg(long = "wait", help_heading = "API mode")]
+    pub wait: bool,
+
+    /// API mode: seconds between polls with --wait and --wait-rerun.
+    #[arg(
+        long = "poll-interval",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        help_heading = "API mode"
+    )]
+    pub poll_interval: u64,
+
+    /// API mode: give up waiting after this many seconds.
+    #[arg(
+        long = "wait-timeout",
+        value_name = "SECONDS",
+        default_value_t = 3600,
+        help_heading = "API mode"
+    )]
+    pub wait_timeout: u64,
+
+    /// API mode: job logs downloaded at once.
+    #[arg(
+        long = "concurrency",
+        value_name = "N",
+        default_value_t = 8,
+        help_heading = "API mode"
+    )]
+    pub concurrency: usize,
+
+    /// API mode: also read JUnit files in the runs' artifacts whose name matches (glob).
+    #[arg(long = "artifacts", value_name = "GLOB", help_heading = "API mode")]
+    pub artifacts: Option<String>,
+
+    /// API mode: rerun failed jobs whose failing targets are all suspected flakes.
+    #[arg(long = "rerun-flakes", value_name = "BOOL", env = "INPUT_RERUN-FLAKES", default_value = "false",
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, help_heading = "API mode")]
+    pub rerun_flakes: bool,
+
+    /// API mode: rerun only while the run's attempt is below this (2: one automatic rerun).
+    #[arg(
+        long = "max-run-attempt",
+        value_name = "N",
+        env = "INPUT_MAX-RUN-ATTEMPT",
+        default_value_t = 2,
+        help_heading = "API mode"
+    )]
+    pub max_run_attempt: u64,
+
+    /// API mode: print the rerun plan, change nothing.
+    #[arg(long = "dry-run", help_heading = "API mode")]
+    pub dry_run: bool,
+
+    /// API mode: wait for reruns to finish and report whether the flakes cleared.
+    #[arg(long = "wait-rerun", help_heading = "API mode")]
+    pub wait_rerun: bool,
+
     /// Write the JSON report here.
     #[arg(long = "json", value_name = "OUT", env = "INPUT_REPORT-PATH")]
     pub json: Option<String>,
@@ -209,6 +307,10 @@ pub const ACTION_INPUTS: &[(&str, &str)] = &[
     ("config", "--config"),
     ("online", "--online"),
     ("forensics", "--forensics"),
+    ("run-id", "--run-id"),
+    ("workflows", "--workflows"),
+    ("rerun-flakes", "--rerun-flakes"),
+    ("max-run-attempt", "--max-run-attempt"),
     ("forensics-dir", "--forensics-dir"),
     ("github-token", "--github-token"),
     ("report-path", "--json"),
@@ -223,4 +325,5 @@ pub const ACTION_OUTPUTS: &[&str] = &[
     "suspected-flakes",
     "report-path",
     "forensics-dir",
+    "rerun-jobs",
 ];

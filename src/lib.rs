@@ -15,6 +15,7 @@
 pub mod actions;
 pub mod analysis;
 pub mod analyze;
+pub mod analyze_api;
 pub mod cli;
 pub mod error;
 pub mod inputs;

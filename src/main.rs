@@ -14,8 +14,10 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use std::time::Duration;
 
+use tox_triage::actions::rerun::RerunOptions;
 use tox_triage::actions::wrapper::{self, RunOptions};
 use tox_triage::analyze::{AnalyzeInput, ForensicsOptions, analyze, parse_junit_for};
+use tox_triage::analyze_api::{ApiInput, Selector, Wait};
 use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, RunArgs, When};
 use tox_triage::inputs::event::Event;
 use tox_triage::inputs::http::HttpConfig;
@@ -28,7 +30,7 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => run_analyze(args),
+        Command::Analyze(args) => run_analyze(*args),
         Command::Run(args) => run_wrapper(args),
     };
     match result {
@@ -89,9 +91,58 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     };
     let logs = clean(&args.logs);
     let junit = clean(&args.junit);
-    if logs.is_empty() && junit.is_empty() && junit_for.is_empty() {
-        bail!("nothing to analyse: give --log and/or --junit (inputs tox-log, junit)");
+    let event = Event::from_env();
+    let local_inputs = !(logs.is_empty() && junit.is_empty() && junit_for.is_empty());
+    let selector = match (&args.run_id, &args.sha, &args.pr, &args.pr_head_prefix) {
+        (Some(id), None, None, None) => Some(Selector::RunId(*id)),
+        (None, Some(s), None, None) => Some(Selector::Sha(s.clone())),
+        (None, None, Some(n), None) => Some(Selector::Pr(*n)),
+        (None, None, None, Some(p)) => Some(Selector::PrHeadPrefix(p.clone())),
+        (None, None, None, None) if !local_inputs => {
+            // The action on a `workflow_run` event: the run that triggered it.
+            event.as_ref().and_then(|e| e.run_id).map(Selector::RunId)
+        }
+        (None, None, None, None) => None,
+        _ => bail!("give one of --run-id, --sha, --pr, --pr-head-prefix"),
+    };
+    if !local_inputs && selector.is_none() {
+        bail!(
+            "nothing to analyse: give --log and/or --junit (inputs tox-log, junit), or a run to fetch (--run-id, --sha, --pr, --pr-head-prefix)"
+        );
     }
+    if args.rerun_flakes && selector.is_none() {
+        bail!(
+            "--rerun-flakes (input rerun-flakes) needs API mode: a run to fetch (--run-id, --sha, --pr, --pr-head-prefix)"
+        );
+    }
+    let token = args
+        .github_token
+        .clone()
+        .or_else(|| env_path("GITHUB_TOKEN"));
+    let api = match selector {
+        Some(selector) => {
+            let repo = args
+                .repo
+                .clone()
+                .or_else(|| env_path("GITHUB_REPOSITORY"))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("API mode needs --repo OWNER/NAME (or $GITHUB_REPOSITORY)")
+                })?;
+            Some(ApiInput {
+                repo,
+                selector,
+                workflows: args.workflows.clone(),
+                wait: args.wait.then(|| Wait {
+                    interval: Duration::from_secs(args.poll_interval.max(1)),
+                    timeout: Duration::from_secs(args.wait_timeout),
+                }),
+                concurrency: args.concurrency.clamp(1, 64),
+                artifacts: args.artifacts.clone(),
+                http: HttpConfig::from_env(token.clone()),
+            })
+        }
+        None => None,
+    };
     let tox_ini = match args.tox_ini.as_deref().map(str::trim) {
         Some("tox.ini") if !ws.local("tox.ini").exists() => None,
         Some(p) if !p.is_empty() => Some(ws.local(p)),
@@ -101,7 +152,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         .base_ref
         .clone()
         .filter(|r| !r.trim().is_empty())
-        .or_else(|| Event::from_env().and_then(|e| e.base_sha));
+        .or_else(|| event.as_ref().and_then(|e| e.base_sha.clone()));
     let config = {
         let p = ws.local(args.config.trim());
         let is_default = args.config.trim() == ".github/tox-triage.yml";
@@ -124,13 +175,18 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
             expected_head: env_path("GITHUB_SHA"),
             budget: Duration::from_secs(5),
         }),
-        online: args.online.then(|| {
-            let token = args
-                .github_token
-                .clone()
-                .or_else(|| env_path("GITHUB_TOKEN"));
-            HttpConfig::from_env(token)
+        online: args.online.then(|| HttpConfig::from_env(token.clone())),
+        rerun: args.rerun_flakes.then_some(RerunOptions {
+            dry_run: args.dry_run,
+            max_run_attempt: args.max_run_attempt,
+            wait: args.wait_rerun.then(|| {
+                (
+                    Duration::from_secs(args.poll_interval.max(1)),
+                    Duration::from_secs(args.wait_timeout),
+                )
+            }),
         }),
+        api,
         workspace: ws.clone(),
     };
     let report = analyze(&input)?;

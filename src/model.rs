@@ -582,6 +582,8 @@ pub struct Target {
     pub signals: Vec<String>,
     /// Where to look: release pages and a compare link, for a regression.
     pub links: Vec<Link>,
+    /// The CI jobs whose logs reported it (API mode).
+    pub jobs: Vec<JobRef>,
     /// Why it failed, from pytest's and tox's exit codes (for failing targets).
     pub failure_kind: Option<ExitReason>,
     /// Exit-4 forensics: what the filesystem and git looked like.
@@ -629,6 +631,7 @@ impl Target {
             passed_alone: Vec::new(),
             failure_kind: None,
             forensics: None,
+            jobs: Vec::new(),
         }
     }
 
@@ -777,6 +780,63 @@ pub struct GitState {
     pub base: Option<String>,
 }
 
+/// A GitHub Actions job a target ran in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobRef {
+    /// Job id.
+    pub id: u64,
+    /// Job name (`DBs (3.12, ubuntu-22.04)`).
+    pub name: String,
+    /// Its page.
+    pub url: String,
+    /// The run's attempt the job belongs to.
+    pub attempt: u64,
+    /// The workflow run.
+    pub run_id: u64,
+    /// The workflow's name.
+    pub workflow: String,
+    /// The Python in the job name (`3.12`), when it names one.
+    pub python: Option<String>,
+    /// The job's conclusion (`failure`, `success`, `cancelled`).
+    pub conclusion: Option<String>,
+}
+
+/// A workflow run that was triaged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRef {
+    /// Run id.
+    pub id: u64,
+    /// Workflow name.
+    pub workflow: String,
+    /// Attempt.
+    pub attempt: u64,
+    /// `completed`, `in_progress`, ...
+    pub status: String,
+    /// `failure`, `success`, ...
+    pub conclusion: Option<String>,
+    /// Its page.
+    pub url: String,
+    /// Commit.
+    pub head_sha: String,
+}
+
+/// What happened to a job considered for a rerun.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rerun {
+    /// Job id.
+    pub job_id: u64,
+    /// Job name.
+    pub job_name: String,
+    /// Its run.
+    pub run_id: u64,
+    /// `rerun` (requested), `planned` (dry run), `refused` (a guard said no), `failed` (GitHub said no).
+    pub action: String,
+    /// Why.
+    pub reason: String,
+    /// With `--wait-rerun`: whether the rerun passed (the flake cleared).
+    pub cleared: Option<bool>,
+}
+
 /// A problem with an input that did not stop the analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
@@ -827,6 +887,10 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     /// Warnings not kept for want of room.
     pub warnings_omitted: u64,
+    /// Workflow runs triaged (API mode).
+    pub runs: Vec<RunRef>,
+    /// Jobs rerun or considered for a rerun.
+    pub reruns: Vec<Rerun>,
 }
 
 impl Report {

@@ -164,6 +164,11 @@ impl Step {
         self.dir.path().join("workspace")
     }
 
+    fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
     fn input(mut self, name: &str, value: &str) -> Self {
         self.env
             .insert(format!("INPUT_{}", name.to_uppercase()), value.to_owned());
@@ -359,6 +364,23 @@ fn each_input_has_an_effect() {
     assert_eq!(step.run().status.code(), Some(0));
     assert!(!step.workspace().join("tox-triage-forensics").exists());
     // online and github-token: tests/releases.rs checks them against a mock PyPI and GitHub.
+    // run-id: API mode, against the GitHub API (here one that is not there).
+    let out = Step::new()
+        .input("run-id", "7000001")
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .run();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("/repos/example/toxproject/actions/runs/7000001")
+    );
+    // rerun-flakes needs API mode; workflows and max-run-attempt act in it (tests/api.rs).
+    let out = Step::new()
+        .input("tox-log", "results/job.log")
+        .input("rerun-flakes", "true")
+        .run();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs API mode"));
     let out = Step::new()
         .input("tox-log", "results/job.log")
         .input("fail-on", "sometimes")

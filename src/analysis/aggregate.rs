@@ -14,7 +14,7 @@ use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_fil
 use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
-    CaseOutcome, Category, ExitLine, Failure, FailureKind, FailureSource, MAX_MESSAGE,
+    CaseOutcome, Category, ExitLine, Failure, FailureKind, FailureSource, JobRef, MAX_MESSAGE,
     MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target,
     TargetName, TargetStatus, TestCounts, Warning, truncate_str,
 };
@@ -168,6 +168,32 @@ impl Aggregator {
         }
         // Present: inserted above if it was missing.
         self.targets.get_mut(env).expect("target inserted above")
+    }
+
+    /// Whether any target was reported by the job with this id.
+    pub fn job_has_targets(&self, job_id: u64) -> bool {
+        self.targets
+            .values()
+            .any(|b| b.target.jobs.iter().any(|j| j.id == job_id))
+    }
+
+    /// Reads one job's log (API mode): like [`Aggregator::add_log`], and every
+    /// target the log mentions records the job.
+    pub fn add_job_log<R: Read>(
+        &mut self,
+        name: &str,
+        job: &JobRef,
+        input: R,
+    ) -> std::io::Result<LogStats> {
+        let stats = self.add_log(name, input)?;
+        for b in self.targets.values_mut() {
+            if b.target.sources.iter().any(|s| s == name)
+                && !b.target.jobs.iter().any(|j| j.id == job.id)
+            {
+                b.target.jobs.push(job.clone());
+            }
+        }
+        Ok(stats)
     }
 
     /// Reads one tox log (plain, or a GitHub job log). `name` is how warnings and
@@ -482,6 +508,8 @@ impl Aggregator {
             targets,
             warnings: self.warnings,
             warnings_omitted: self.warnings_omitted,
+            runs: Vec::new(),
+            reruns: Vec::new(),
         }
     }
 }

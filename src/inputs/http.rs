@@ -197,7 +197,7 @@ impl Http {
         }
     }
 
-    fn headers_for(&self, url: &Url) -> HeaderMap {
+    fn headers_for(&self, url: &Url, auth: bool) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(
             USER_AGENT,
@@ -213,7 +213,8 @@ impl Http {
                 "X-GitHub-Api-Version",
                 HeaderValue::from_static("2022-11-28"),
             );
-            if let Some(t) = &self.config.token
+            if auth
+                && let Some(t) = &self.config.token
                 && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {t}"))
             {
                 v.set_sensitive(true);
@@ -230,28 +231,13 @@ impl Http {
         url: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Response, HttpError> {
-        let parsed = Url::parse(url).map_err(|e| HttpError::Transport {
-            method: method.to_string(),
-            url: url.to_owned(),
-            message: format!("bad URL: {e}"),
-        })?;
-        let mut req = self
-            .client
-            .request(method.clone(), parsed.clone())
-            .headers(self.headers_for(&parsed));
-        if let Some(b) = body {
-            req = req.header("Content-Type", "application/json").body(b);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| self.transport(&method, url, &e))?;
+        let resp = self.start(method.clone(), url, body, true).await?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp
             .bytes()
             .await
-            .map_err(|e| self.transport(&method, url, &e))?
+            .map_err(|e| self.transport(&method, url, e))?
             .to_vec();
         Ok(Response {
             status,
@@ -260,7 +246,69 @@ impl Http {
         })
     }
 
-    fn transport(&self, method: &Method, url: &str, e: &reqwest::Error) -> HttpError {
+    /// Sends a request and returns once the headers are in. `auth: false`
+    /// never sends the token, whatever the host (signed redirect targets).
+    async fn start(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        auth: bool,
+    ) -> Result<reqwest::Response, HttpError> {
+        let parsed = Url::parse(url).map_err(|e| HttpError::Transport {
+            method: method.to_string(),
+            url: strip_query(url),
+            message: format!("bad URL: {e}"),
+        })?;
+        let mut req = self
+            .client
+            .request(method.clone(), parsed.clone())
+            .headers(self.headers_for(&parsed, auth));
+        if let Some(b) = body {
+            req = req.header("Content-Type", "application/json").body(b);
+        }
+        req.send()
+            .await
+            .map_err(|e| self.transport(&method, url, e))
+    }
+
+    /// GETs `url` without the token and streams the body into `dest`, at most
+    /// `limit` bytes. Returns the status and the bytes written (0 on an error status).
+    pub async fn download_unauthenticated(
+        &self,
+        url: &str,
+        dest: &mut std::fs::File,
+        limit: u64,
+    ) -> Result<(StatusCode, u64), HttpError> {
+        use std::io::Write;
+        let mut resp = self.start(Method::GET, url, None, false).await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Ok((status, 0));
+        }
+        let fail = |message: String| HttpError::Transport {
+            method: "GET".into(),
+            url: strip_query(url),
+            message,
+        };
+        let mut written = 0u64;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.transport(&Method::GET, url, e))?
+        {
+            written += chunk.len() as u64;
+            if written > limit {
+                return Err(fail(format!("larger than the {limit}-byte limit")));
+            }
+            dest.write_all(&chunk)
+                .map_err(|e| fail(format!("cannot write the download: {e}")))?;
+        }
+        Ok((status, written))
+    }
+
+    fn transport(&self, method: &Method, url: &str, e: reqwest::Error) -> HttpError {
+        let e = e.without_url();
         let kind = if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {
@@ -272,7 +320,7 @@ impl Http {
         };
         HttpError::Transport {
             method: method.to_string(),
-            url: url.to_owned(),
+            url: strip_query(url),
             message: self.redact(&format!("{kind}: {e}")),
         }
     }
@@ -295,7 +343,7 @@ impl Http {
         };
         HttpError::Status {
             method: method.to_string(),
-            url: url.to_owned(),
+            url: strip_query(url),
             status: r.status.as_u16(),
             hint,
             body,
@@ -325,7 +373,7 @@ impl Http {
         }
         Err(last_err.unwrap_or_else(|| HttpError::Transport {
             method: "GET".into(),
-            url: url.to_owned(),
+            url: strip_query(url),
             message: "no attempt made".into(),
         }))
     }
@@ -342,10 +390,15 @@ impl Http {
         }
         serde_json::from_slice(&r.body).map_err(|e| HttpError::Transport {
             method: "GET".into(),
-            url: url.to_owned(),
+            url: strip_query(url),
             message: format!("unexpected response: {e}"),
         })
     }
+}
+
+/// A URL without its query: signed URLs carry their signature there.
+pub fn strip_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or(url).to_owned()
 }
 
 /// 5xx, 429, and GitHub's rate-limit 403.

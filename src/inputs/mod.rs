@@ -10,6 +10,7 @@
 //! - [`discover`]: finding JUnit files from paths, directories and globs.
 //! - [`config`]: `.github/tox-triage.yml` (known-flaky tests and suites).
 //! - [`event`]: the GitHub event payload (`$GITHUB_EVENT_PATH`).
+//! - [`github`]: the GitHub REST calls of API mode (runs, jobs, logs, artifacts, reruns).
 //! - [`http`]: the HTTP client and its rules (token scope, retries, timeouts).
 //! - [`releases`]: PyPI release pages and GitHub compare links for regressions.
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod discover;
 pub mod event;
 pub mod ghlog;
+pub mod github;
 pub mod http;
 pub mod junit;
 pub mod lines;

@@ -76,6 +76,21 @@ pub fn render(report: &Report, grouped: bool) -> String {
     if grouped && listed > 0 {
         s.push_str("::endgroup::\n");
     }
+    for r in &report.reruns {
+        let cleared = match r.cleared {
+            Some(true) => ", cleared",
+            Some(false) => ", failed again",
+            None => "",
+        };
+        let _ = writeln!(
+            s,
+            "rerun {}: job {} {}: {}{cleared}",
+            escape::terminal(&r.action, 20),
+            r.job_id,
+            escape::terminal(&r.job_name, 200),
+            escape::terminal(&r.reason, 400)
+        );
+    }
     if grouped && !report.warnings.is_empty() {
         let _ = writeln!(s, "::group::Input warnings ({})", report.warnings.len());
     }

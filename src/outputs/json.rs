@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::model::{
-    Durations, ExitLine, ExitReason, Facts, Failure, Forensics, Link, OutputExcerpt, Report,
-    Target, TargetStatus, TestCounts, Verdict, Warning,
+    Durations, ExitLine, ExitReason, Facts, Failure, Forensics, JobRef, Link, OutputExcerpt,
+    Report, Rerun, RunRef, Target, TargetStatus, TestCounts, Verdict, Warning,
 };
 
 /// Version of the report's shape.
@@ -18,6 +18,8 @@ struct JsonReport<'a> {
     summary: Summary,
     regressions: Vec<&'a str>,
     suspected_flakes: Vec<&'a str>,
+    runs: &'a [RunRef],
+    reruns: &'a [Rerun],
     targets: Vec<JsonTarget<'a>>,
     warnings: &'a [Warning],
     warnings_omitted: u64,
@@ -67,6 +69,7 @@ struct JsonTarget<'a> {
     links: &'a [Link],
     failure_kind: Option<ExitReason>,
     forensics: Option<&'a Forensics>,
+    jobs: &'a [JobRef],
 }
 
 impl<'a> JsonTarget<'a> {
@@ -99,6 +102,7 @@ impl<'a> JsonTarget<'a> {
             links: &t.links,
             failure_kind: t.failure_kind,
             forensics: t.forensics.as_ref(),
+            jobs: &t.jobs,
         }
     }
 }
@@ -120,6 +124,8 @@ pub fn to_json(report: &Report) -> String {
         },
         regressions: report.with_verdict(Verdict::Regression),
         suspected_flakes: report.with_verdict(Verdict::SuspectedFlake),
+        runs: &report.runs,
+        reruns: &report.reruns,
         targets: report.targets.iter().map(JsonTarget::from).collect(),
         warnings: &report.warnings,
         warnings_omitted: report.warnings_omitted,

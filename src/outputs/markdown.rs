@@ -120,6 +120,10 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
         doc.push(&passing_block(&passing));
     }
 
+    if !report.reruns.is_empty() && !doc.exhausted {
+        doc.push(&reruns_block(report));
+    }
+
     if !report.warnings.is_empty() && !doc.exhausted {
         let mut s = format!(
             "<details><summary>⚠️ {} input warning{}</summary>\n\n",
@@ -313,6 +317,35 @@ fn verdict_block(group: &[&Target]) -> String {
     s
 }
 
+/// A URL that can go into a markdown link as it is.
+fn safe_url(url: &str) -> bool {
+    url.starts_with("https://")
+        && url
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/._-~+%=&?".contains(c))
+}
+
+fn reruns_block(report: &Report) -> String {
+    let mut s =
+        String::from("### 🔁 Reruns\n\n| Job | Action | Why | Cleared |\n|---|---|---|---|\n");
+    for r in &report.reruns {
+        let cleared = match r.cleared {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {cleared} |",
+            inline(&format!("{} ({})", r.job_name, r.job_id), 200),
+            inline(&r.action, 20),
+            inline(&r.reason, 300)
+        );
+    }
+    s.push('\n');
+    s
+}
+
 fn failing_target(t: &Target) -> String {
     let mut s = String::new();
     let exit = match (t.exit_code, &t.exit) {
@@ -328,6 +361,22 @@ fn failing_target(t: &Target) -> String {
     );
     if let Some(cmd) = t.reproduce() {
         let _ = writeln!(s, "Reproduce: <code>{}</code>\n", inline(&cmd, 250));
+    }
+    if !t.jobs.is_empty() {
+        let jobs: Vec<String> = t
+            .jobs
+            .iter()
+            .take(5)
+            .map(|j| {
+                let label = inline(&format!("{} (attempt {})", j.name, j.attempt), 200);
+                if safe_url(&j.url) {
+                    format!("[{label}]({})", j.url)
+                } else {
+                    label
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "Job: {}\n", jobs.join(" · "));
     }
     if t.conflicting {
         s.push_str("Inputs disagree: this target passed in one log and failed in another.\n\n");

@@ -31,6 +31,18 @@ pub fn outputs(
         ),
         ("report-path", report_path.unwrap_or("").to_owned()),
         ("forensics-dir", forensics_dir.unwrap_or("").to_owned()),
+        (
+            "rerun-jobs",
+            serde_json::to_string(
+                &report
+                    .reruns
+                    .iter()
+                    .filter(|r| r.action == "rerun")
+                    .map(|r| r.job_id)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_else(|_| "[]".to_owned()),
+        ),
     ]
 }
 

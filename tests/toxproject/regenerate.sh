@@ -41,6 +41,11 @@ capture tox4-parallel      tox4 -p auto --result-json result.json
 capture tox4-parallel-live tox4 -p auto -o --result-json result.json
 capture tox4-colored       tox4 --colored yes -e py3.11-common,py3.12-markupsafe-v2.1.5,py3.12-brokendeps,py3.99-common
 capture tox3               tox3
+# Two matrix jobs' worth of output for the API-mode tests: one whose failures
+# are all flakes (a refused connection on 3.11, a crashed xdist worker on 3.12),
+# one whose new markupsafe release fails on both Pythons.
+capture tox4-job-flakes     tox4 -p auto -o -e py3.11-netflake,py3.12-netflake,py3.11-xdist-v3.6.1,py3.12-xdist-v3.6.1
+capture tox4-job-regression tox4 -p auto -o -e py3.11-markupsafe-v2.1.5,py3.12-markupsafe-v2.1.5,py3.11-markupsafe-v2.0.1
 
 # A GitHub job log: the real parallel-live output framed the way the Actions log
 # endpoint returns it (BOM, per-line timestamps, ##[group] and ##[error] lines).
@@ -50,4 +55,7 @@ python3 "$here/frame_as_github_log.py" "$fixtures/tox4-parallel-live/tox.log" >"
 # named by the -e list that never reported are not-run.
 lines=$(wc -l <"$fixtures/tox4-parallel-live/tox.log")
 python3 "$here/frame_as_github_log.py" "$fixtures/tox4-parallel-live/tox.log" $((lines / 3)) >"$fixtures/github-job/job-cancelled.log"
+for job in flakes regression; do
+  python3 "$here/frame_as_github_log.py" "$fixtures/tox4-job-$job/tox.log" >"$fixtures/github-job/job-$job.log"
+done
 echo "fixtures regenerated under $fixtures"
