@@ -543,3 +543,47 @@ async fn wait_rerun_reports_whether_the_flake_cleared() {
         ("rerun", Some(true))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_polls_until_the_run_completes() {
+    let m = github(1).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/actions/runs/7000001")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("run.7000001.in-progress.json")),
+        )
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&m.api)
+        .await;
+    let input = AnalyzeInput {
+        api: Some(ApiInput {
+            repo: "example/toxproject".into(),
+            selector: Selector::RunId(7000001),
+            workflows: "Test*".into(),
+            wait: Some(tox_triage::analyze_api::Wait {
+                interval: Duration::from_millis(20),
+                timeout: Duration::from_secs(10),
+            }),
+            concurrency: 8,
+            artifacts: None,
+            http: config(&m),
+        }),
+        ..Default::default()
+    };
+    let r = tokio::task::spawn_blocking(move || analyze(&input).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.runs[0].status, "completed");
+    let api = m.api.received_requests().await.unwrap();
+    assert_eq!(
+        requests_to(&api, "GET", "/actions/runs/7000001").len(),
+        3,
+        "in progress twice, then completed"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .all(|w| !w.message.contains("in_progress"))
+    );
+}
