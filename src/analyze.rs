@@ -253,7 +253,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
             None => continue,
         };
         t.signals.extend(forensics_signals(&f));
-        t.forensics = Some(f);
+        t.forensics = Some(Box::new(f));
     }
 }
 

@@ -587,7 +587,7 @@ pub struct Target {
     /// Why it failed, from pytest's and tox's exit codes (for failing targets).
     pub failure_kind: Option<ExitReason>,
     /// Exit-4 forensics: what the filesystem and git looked like.
-    pub forensics: Option<Forensics>,
+    pub forensics: Option<Box<Forensics>>,
     /// Tests that passed in a run of only a few tests (a test run alone), with
     /// that run's size: with a failure of the same test in a larger run,
     /// evidence of order or state dependence.

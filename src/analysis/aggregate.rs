@@ -7,7 +7,7 @@
 //! failed in another is flagged `conflicting`. A target named by a run's `-e`
 //! list that never reports a result is `not-run`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 
 use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_file_name};
@@ -30,7 +30,13 @@ const MAX_COMMAND: usize = 2_000;
 /// Collects inputs and produces the [`Report`].
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    targets: BTreeMap<String, Builder>,
+    /// Targets, in first-seen order; `index` finds one by name.
+    builders: Vec<Builder>,
+    index: HashMap<String, usize>,
+    /// The last target looked up: most events are about the same env as the one before.
+    last: Option<(String, usize)>,
+    /// Bytes of output excerpts and tracebacks kept, against a fixed budget.
+    budget: Budget,
     /// Envs named by a run's `-e` list.
     selected: BTreeSet<String>,
     sources: Vec<String>,
@@ -41,7 +47,7 @@ pub struct Aggregator {
 
 #[derive(Debug)]
 struct Builder {
-    target: Target,
+    target: Box<Target>,
     /// Result per log source, most severe kept.
     log_status: BTreeMap<usize, TargetStatus>,
     /// JUnit-derived counts for this target.
@@ -61,7 +67,7 @@ struct Builder {
 impl Builder {
     fn new(name: &str) -> Self {
         Self {
-            target: Target::new(TargetName::parse(name)),
+            target: Box::new(Target::new(TargetName::parse(name))),
             log_status: BTreeMap::new(),
             junit: TestCounts::default(),
             junit_cases: 0,
@@ -81,11 +87,20 @@ impl Builder {
     }
 
     /// Ends the occurrence held in the ring: its lines are kept if it failed.
-    fn settle_output(&mut self) {
+    fn settle_output(&mut self, budget: &mut Budget) {
         let Some(src) = self.ring_source.take() else {
             return;
         };
         if self.log_status.get(&src) == Some(&TargetStatus::Fail) && !self.ring.lines.is_empty() {
+            // Within the memory budget, the whole excerpt; past it, its last few lines.
+            let bytes: usize = self.ring.lines.iter().map(String::len).sum();
+            if budget.retained + bytes > OUTPUT_BUDGET {
+                budget.shortened += 1;
+                while self.ring.lines.len() > SHORT_EXCERPT {
+                    self.ring.lines.pop_front();
+                }
+            }
+            budget.retained += self.ring.lines.iter().map(String::len).sum::<usize>();
             self.target.output = self.ring.take();
             complete_log_messages(&mut self.target);
         } else {
@@ -93,13 +108,53 @@ impl Builder {
         }
     }
 
-    fn push_output(&mut self, source: usize, text: &str) {
+    fn push_output(&mut self, source: usize, text: &str, budget: &mut Budget) {
         if self.ring_source != Some(source) {
-            self.settle_output();
+            self.settle_output(budget);
             self.ring_source = Some(source);
         }
         self.ring.push(text);
     }
+}
+
+/// Output excerpts and tracebacks kept in all, across targets: past this, the
+/// rest are shortened so that memory stays flat however large the input.
+const OUTPUT_BUDGET: usize = 12 << 20;
+/// Tracebacks kept in all; past it, failures keep their message only.
+const DETAILS_BUDGET: usize = 12 << 20;
+/// Lines an excerpt keeps once the budget is spent.
+const SHORT_EXCERPT: usize = 5;
+
+/// What the aggregation has kept so far.
+#[derive(Debug, Default)]
+struct Budget {
+    /// Output bytes kept.
+    retained: usize,
+    /// Traceback bytes kept.
+    details: usize,
+    /// Excerpts shortened for want of room.
+    shortened: u64,
+    /// Tracebacks dropped for want of room.
+    details_dropped: u64,
+}
+
+impl Budget {
+    /// Keeps a traceback if it fits.
+    fn keep_details(&mut self, details: &str) -> String {
+        if self.details + details.len() > DETAILS_BUDGET {
+            self.details_dropped += 1;
+            return String::new();
+        }
+        self.details += details.len();
+        details.to_owned()
+    }
+}
+
+/// Spare line buffers, so that an env's output does not allocate per line.
+const LINE_POOL_MAX: usize = 4 * MAX_OUTPUT_LINES;
+
+thread_local! {
+    static LINE_POOL: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The last lines of output, reusing its strings.
@@ -115,7 +170,7 @@ impl Ring {
         let mut slot = if self.lines.len() >= MAX_OUTPUT_LINES {
             self.lines.pop_front().unwrap_or_default()
         } else {
-            String::new()
+            LINE_POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
         };
         slot.clear();
         if text.len() <= MAX_OUTPUT_LINE {
@@ -127,7 +182,15 @@ impl Ring {
     }
 
     fn clear(&mut self) {
-        self.lines.clear();
+        // The strings go back to the pool: the next env's output reuses them.
+        LINE_POOL.with(|p| {
+            let mut pool = p.borrow_mut();
+            for s in self.lines.drain(..) {
+                if pool.len() < LINE_POOL_MAX {
+                    pool.push(s);
+                }
+            }
+        });
         self.lines.shrink_to_fit();
         self.total = 0;
     }
@@ -163,17 +226,39 @@ impl Aggregator {
     }
 
     fn builder(&mut self, env: &str) -> &mut Builder {
-        if !self.targets.contains_key(env) {
-            self.targets.insert(env.to_owned(), Builder::new(env));
+        self.entry(env).0
+    }
+
+    /// A target's builder, created on first sight, with the shared memory budget.
+    fn entry(&mut self, env: &str) -> (&mut Builder, &mut Budget) {
+        if let Some((name, i)) = &self.last
+            && name == env
+        {
+            return (&mut self.builders[*i], &mut self.budget);
         }
-        // Present: inserted above if it was missing.
-        self.targets.get_mut(env).expect("target inserted above")
+        let i = match self.index.get(env) {
+            Some(&i) => i,
+            None => {
+                self.builders.push(Builder::new(env));
+                self.index.insert(env.to_owned(), self.builders.len() - 1);
+                self.builders.len() - 1
+            }
+        };
+        match &mut self.last {
+            Some((name, idx)) => {
+                name.clear();
+                name.push_str(env);
+                *idx = i;
+            }
+            None => self.last = Some((env.to_owned(), i)),
+        }
+        (&mut self.builders[i], &mut self.budget)
     }
 
     /// Whether any target was reported by the job with this id.
     pub fn job_has_targets(&self, job_id: u64) -> bool {
-        self.targets
-            .values()
+        self.builders
+            .iter()
             .any(|b| b.target.jobs.iter().any(|j| j.id == job_id))
     }
 
@@ -186,7 +271,7 @@ impl Aggregator {
         input: R,
     ) -> std::io::Result<LogStats> {
         let stats = self.add_log(name, input)?;
-        for b in self.targets.values_mut() {
+        for b in self.builders.iter_mut() {
             if b.target.sources.iter().any(|s| s == name)
                 && !b.target.jobs.iter().any(|j| j.id == job.id)
             {
@@ -204,9 +289,9 @@ impl Aggregator {
         let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
             self.on_log_event(src, name, line, text, ev)
         })?;
-        for b in self.targets.values_mut() {
+        for b in self.builders.iter_mut() {
             if b.ring_source == Some(src) {
-                b.settle_output();
+                b.settle_output(&mut self.budget);
             }
         }
         if let Some(line) = stats.first_truncated {
@@ -238,19 +323,19 @@ impl Aggregator {
                 }
             }
             LogEvent::Setup { env, .. } => {
-                let b = self.builder(env);
+                let (b, budget) = self.entry(env);
                 b.target.add_source(name);
                 b.in_setup = true;
-                b.push_output(src, text);
+                b.push_output(src, text, budget);
             }
             LogEvent::Command { env, command } => {
-                let b = self.builder(env);
+                let (b, budget) = self.entry(env);
                 b.target.add_source(name);
                 b.in_setup = false;
                 if b.target.commands.len() < MAX_COMMANDS {
                     b.target.commands.push(truncate_str(command, MAX_COMMAND));
                 }
-                b.push_output(src, text);
+                b.push_output(src, text, budget);
             }
             LogEvent::Exit {
                 env,
@@ -260,9 +345,9 @@ impl Aggregator {
                 command,
                 setup_step,
             } => {
-                let b = self.builder(env);
+                let (b, budget) = self.entry(env);
                 b.target.add_source(name);
-                b.push_output(src, text);
+                b.push_output(src, text, budget);
                 if code != 0 {
                     b.set_log_status(src, TargetStatus::Fail);
                     b.target.exit_code = Some(code);
@@ -316,8 +401,8 @@ impl Aggregator {
                 env: Some(env),
                 text,
             } => {
-                let b = self.builder(env);
-                b.push_output(src, text);
+                let (b, budget) = self.entry(env);
+                b.push_output(src, text, budget);
                 if let Some(s) = pytest::short_summary(text) {
                     b.target.add_failure(Failure {
                         test: truncate_str(s.test, MAX_TEST_ID),
@@ -367,7 +452,7 @@ impl Aggregator {
                 explicit.as_deref(),
                 case.suite,
                 file_target.as_deref(),
-                &self.targets,
+                &self.index,
             ) {
                 Some(t) => t.to_owned(),
                 None => {
@@ -378,7 +463,7 @@ impl Aggregator {
                     fallback_target(file_name)
                 }
             };
-            let b = self.builder(&target);
+            let (b, budget) = self.entry(&target);
             if !touched.contains(&target) {
                 touched.insert(target.clone());
                 b.target.add_source(display);
@@ -403,7 +488,7 @@ impl Aggregator {
                 test: case.test.to_owned(),
                 kind,
                 message: truncate_str(message, MAX_MESSAGE),
-                details: case.details.to_owned(),
+                details: budget.keep_details(case.details),
                 attempts: case.attempts,
                 source: FailureSource::Junit,
                 category: Category::Unknown,
@@ -425,7 +510,7 @@ impl Aggregator {
                 explicit.as_deref(),
                 suite,
                 file_target.as_deref(),
-                &self.targets,
+                &self.index,
             )
             .map(str::to_owned)
             .unwrap_or_else(|| fallback_target(file_name));
@@ -491,14 +576,31 @@ impl Aggregator {
         for env in &expected {
             self.builder(env);
         }
+        let mut budget = std::mem::take(&mut self.budget);
         let mut targets: Vec<Target> = self
-            .targets
-            .into_values()
+            .builders
+            .into_iter()
             .map(|mut b| {
-                b.settle_output();
+                b.settle_output(&mut budget);
                 finish_target(b)
             })
             .collect();
+        if budget.shortened + budget.details_dropped > 0 {
+            let w = Warning {
+                file: None,
+                line: None,
+                position: None,
+                message: format!(
+                    "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines and {} traceback(s) not kept; the logs have them",
+                    budget.shortened, budget.details_dropped
+                ),
+            };
+            if self.warnings.len() < MAX_WARNINGS {
+                self.warnings.push(w);
+            } else {
+                self.warnings_omitted += 1;
+            }
+        }
         targets.sort_by(|a, b| {
             order(a.status)
                 .cmp(&order(b.status))
@@ -554,7 +656,7 @@ fn finish_target(mut b: Builder) -> Target {
     if t.status != TargetStatus::Fail {
         t.output = OutputExcerpt::default();
     }
-    b.target
+    *b.target
 }
 
 /// pytest cuts short-summary messages to the terminal width (`ImportEr...`).
@@ -617,7 +719,7 @@ fn pick_target<'a>(
     explicit: Option<&'a str>,
     suite: Option<&'a str>,
     file_target: Option<&'a str>,
-    known: &BTreeMap<String, Builder>,
+    known: &HashMap<String, usize>,
 ) -> Option<&'a str> {
     if explicit.is_some() {
         return explicit;

@@ -289,8 +289,9 @@ impl ToxLogParser {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let (env, rest) = body.split_once(": ")?;
-        if !is_plausible_env_name(env) || NOT_ENVS.contains(&env) {
+        let (env, rest) = env_token(body, b':')?;
+        let rest = rest.strip_prefix(' ')?;
+        if NOT_ENVS.contains(&env) {
             return None;
         }
         if let Some(ev) = parse_status(env, rest, indented) {
@@ -360,11 +361,11 @@ impl ToxLogParser {
         if let Some(ev) = parse_tox3_parallel_status(text) {
             return Some(ev);
         }
-        let (env, rest) = text.split_once(' ')?;
-        let (action, detail) = rest.split_once(": ")?;
-        if !is_plausible_env_name(env) || !TOX3_ACTIONS.contains(&action) {
-            return None;
-        }
+        let (env, rest) = env_token(text, b' ')?;
+        let (action, detail) = TOX3_ACTIONS.iter().find_map(|a| {
+            let d = rest.strip_prefix(a)?.strip_prefix(": ")?;
+            Some((*a, d))
+        })?;
         if action == "run-test" {
             let command = detail
                 .split_once(" | ")
@@ -701,8 +702,33 @@ fn parse_tox3_parallel_status(text: &str) -> Option<LogEvent<'_>> {
 }
 
 /// A shell line that runs tox on named envs: `+ exec uv run tox -p auto -o -e a,b, -- x`.
+/// A line that starts with an env name directly followed by `sep`: the name
+/// and what follows `sep`. Stops at the first byte an env name cannot hold, so
+/// most output lines are rejected after a few bytes.
+fn env_token(text: &str, sep: u8) -> Option<(&str, &str)> {
+    const fn table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            t[i] = b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-' || b == b'+';
+            i += 1;
+        }
+        t
+    }
+    static ENV_BYTE: [bool; 256] = table();
+    let bytes = text.as_bytes();
+    let end = bytes.iter().take(201).position(|&b| !ENV_BYTE[b as usize])?;
+    if end == 0 || bytes[end] != sep || matches!(bytes[0], b'.' | b'-') {
+        return None;
+    }
+    Some((&text[..end], &text[end + 1..]))
+}
+
 fn selection(text: &str) -> Option<Vec<&str>> {
-    memchr::memmem::find(text.as_bytes(), b"tox")?;
+    static TOX: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"tox"));
+    TOX.find(text.as_bytes())?;
     let mut words = text.split_whitespace();
     words
         .by_ref()

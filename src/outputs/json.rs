@@ -101,7 +101,7 @@ impl<'a> JsonTarget<'a> {
             signals: &t.signals,
             links: &t.links,
             failure_kind: t.failure_kind,
-            forensics: t.forensics.as_ref(),
+            forensics: t.forensics.as_deref(),
             jobs: &t.jobs,
         }
     }
