@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::rerun::{self, RerunOptions};
 use crate::analysis::aggregate::Aggregator;
+use crate::analysis::junit_file::{self, JunitJob};
 use crate::analysis::{forensics, verdict};
 use crate::analyze_api::{self, ApiInput};
 use crate::error::{Error, Result};
@@ -113,29 +114,33 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
     for w in warnings {
         agg.warn(w);
     }
-    for path in &files {
-        let display = path.display().to_string();
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match File::open(path) {
-            Ok(f) => agg.add_junit(&display, &file_name, None, f),
-            Err(e) => agg.warn(crate::model::Warning::in_file(
-                &display,
-                None,
-                format!("cannot read: {e}"),
-            )),
-        }
-    }
+    // JUnit files are read on every core, and merged in order.
+    let mut jobs: Vec<JunitJob> = files
+        .iter()
+        .map(|p| JunitJob {
+            path: p.clone(),
+            display: p.display().to_string(),
+            explicit: None,
+        })
+        .collect();
     for (target, path) in &input.junit_for {
-        let file = open(Path::new(path))?;
-        let file_name = Path::new(path)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        agg.add_junit(path, &file_name, Some(target), file);
+        open(Path::new(path))?;
+        jobs.push(JunitJob {
+            path: PathBuf::from(path),
+            display: path.clone(),
+            explicit: Some(target.clone()),
+        });
     }
+    let known = agg.target_names();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    junit_file::read_all(&jobs, &known, threads, |job, result| match result {
+        Ok(r) => agg.apply_junit(r),
+        Err(e) => agg.warn(Warning::in_file(
+            &job.display,
+            None,
+            format!("cannot read: {e}"),
+        )),
+    });
     let head = match &input.tox_ini {
         Some(p) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
         None => None,

@@ -7,21 +7,19 @@
 //! failed in another is flagged `conflicting`. A target named by a run's `-e`
 //! list that never reports a result is `not-run`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
 
-use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_file_name};
 use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
-    CaseOutcome, Category, ExitLine, Failure, FailureKind, FailureSource, JobRef, MAX_MESSAGE,
-    MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target,
-    TargetName, TargetStatus, TestCounts, Warning, truncate_str,
+    Category, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE, MAX_OUTPUT_LINE,
+    MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
+    TargetStatus, TestCounts, Warning, truncate_str,
 };
 
-/// A JUnit file with at most this many test cases is a "run alone" (a test
-/// re-run on its own), whose passes are kept as order-or-state evidence.
-const SMALL_RUN: usize = 20;
 /// Most command lines kept per target.
 const MAX_COMMANDS: usize = 20;
 /// Longest command line kept.
@@ -440,99 +438,64 @@ impl Aggregator {
         explicit_target: Option<&str>,
         input: R,
     ) {
-        let file_target = target_from_file_name(file_name).map(str::to_owned);
-        let explicit = explicit_target.map(str::to_owned);
-        let mut unmapped = 0u64;
-        let mut first_suite: Option<String> = None;
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        // Passing tests of a small run, kept only while the run stays small.
-        let mut small_run_passes: Vec<(String, String)> = Vec::new();
-        let summary: JunitSummary = parse_junit(input, &mut |case: &JunitCase<'_>| {
-            let target = match pick_target(
-                explicit.as_deref(),
-                case.suite,
-                file_target.as_deref(),
-                &self.index,
-            ) {
-                Some(t) => t.to_owned(),
-                None => {
-                    unmapped += 1;
-                    if first_suite.is_none() {
-                        first_suite = Some(case.suite.unwrap_or("").to_owned());
+        let known = self.target_names();
+        let result = read_junit(display, file_name, explicit_target, input, &known);
+        self.apply_junit(result);
+    }
+
+    /// Names of the targets seen so far (JUnit suites named after them map to them).
+    pub fn target_names(&self) -> HashSet<String> {
+        self.index.keys().cloned().collect()
+    }
+
+    /// Merges what one JUnit file held.
+    pub fn apply_junit(&mut self, r: JunitFileResult) {
+        let display = r.display.as_str();
+        let small_run = r.summary.cases as usize <= SMALL_RUN;
+        for tc in r.targets {
+            let (b, budget) = self.entry(&tc.target);
+            b.target.add_source(display);
+            if !b.target.junit_files.iter().any(|f| f == display) {
+                b.target.junit_files.push(display.to_owned());
+            }
+            b.junit.merge(&tc.counts);
+            b.junit_cases += tc.cases;
+            for mut f in tc.failures {
+                f.details = budget.keep_details(&f.details);
+                b.target.add_failure(f);
+            }
+            b.target.failures_omitted += tc.failures_omitted;
+            if small_run {
+                for test in tc.passes {
+                    if !b.target.passed_alone.iter().any(|(t, _)| *t == test) {
+                        b.target.passed_alone.push((test, r.summary.cases));
                     }
-                    fallback_target(file_name)
-                }
-            };
-            let (b, budget) = self.entry(&target);
-            if !touched.contains(&target) {
-                touched.insert(target.clone());
-                b.target.add_source(display);
-                if !b.target.junit_files.iter().any(|f| f == display) {
-                    b.target.junit_files.push(display.to_owned());
-                }
-            }
-            b.junit.add(case.outcome, case.attempts);
-            b.junit_cases += 1;
-            if case.outcome == CaseOutcome::Passed && small_run_passes.len() <= SMALL_RUN {
-                small_run_passes.push((target.clone(), truncate_str(case.test, MAX_TEST_ID)));
-            }
-            let kind = match case.outcome {
-                CaseOutcome::Failed => FailureKind::Failure,
-                CaseOutcome::Errored => FailureKind::Error,
-                CaseOutcome::Passed | CaseOutcome::Skipped => return,
-            };
-            let message = first_line(case.message)
-                .or_else(|| last_error_line(case.details))
-                .unwrap_or("");
-            b.target.add_failure(Failure {
-                test: case.test.to_owned(),
-                kind,
-                message: truncate_str(message, MAX_MESSAGE),
-                details: budget.keep_details(case.details),
-                attempts: case.attempts,
-                source: FailureSource::Junit,
-                category: Category::Unknown,
-                evidence: None,
-            });
-        });
-        if summary.cases as usize <= SMALL_RUN {
-            for (target, test) in small_run_passes {
-                let b = self.builder(&target);
-                if !b.target.passed_alone.iter().any(|(t, _)| *t == test) {
-                    b.target.passed_alone.push((test, summary.cases));
                 }
             }
         }
         // A file with suites but no cases still belongs to its target: pytest found nothing to run.
-        if summary.cases == 0 && summary.is_junit {
-            let suite = summary.suite_names.first().map(String::as_str);
-            let target = pick_target(
-                explicit.as_deref(),
-                suite,
-                file_target.as_deref(),
-                &self.index,
-            )
-            .map(str::to_owned)
-            .unwrap_or_else(|| fallback_target(file_name));
-            let b = self.builder(&target);
+        if let Some(target) = &r.empty_target {
+            let b = self.builder(target);
             b.target.add_source(display);
             if !b.target.junit_files.iter().any(|f| f == display) {
                 b.target.junit_files.push(display.to_owned());
             }
         }
-        if unmapped > 0 {
+        if r.unmapped > 0 {
             self.warn(Warning::in_file(
                 display,
                 None,
                 format!(
-                    "cannot tell which tox target {unmapped} test case(s) belong to (testsuite name {:?}); \
+                    "cannot tell which tox target {} test case(s) belong to (testsuite name {:?}); \
                      they are reported under {:?}. Name the file .junitxml-<target> or junit-<target>.xml, \
                      pass -o junit_suite_name={{envname}} to pytest, or use --junit-for TARGET=PATH",
-                    first_suite.unwrap_or_default(),
-                    fallback_target(file_name)
+                    r.unmapped,
+                    r.first_unmapped_suite.unwrap_or_default(),
+                    r.fallback
                 ),
             ));
         }
+        let summary = r.summary;
         if let Some(p) = summary.problem {
             self.warn(Warning {
                 file: Some(display.to_owned()),
@@ -710,53 +673,4 @@ fn order(s: TargetStatus) -> u8 {
         TargetStatus::Pass => 2,
         TargetStatus::Skipped => 3,
     }
-}
-
-/// Which target a JUnit test case belongs to: the user's assignment, else a
-/// testsuite name that is a conventional target name or one the logs know,
-/// else the file name, else a non-default testsuite name.
-fn pick_target<'a>(
-    explicit: Option<&'a str>,
-    suite: Option<&'a str>,
-    file_target: Option<&'a str>,
-    known: &HashMap<String, usize>,
-) -> Option<&'a str> {
-    if explicit.is_some() {
-        return explicit;
-    }
-    let suite = suite.filter(|s| crate::model::is_plausible_env_name(s));
-    if let Some(s) = suite
-        && (TargetName::parse(s).parts().is_some() || known.contains_key(s))
-    {
-        return Some(s);
-    }
-    file_target.or(suite.filter(|s| *s != "pytest"))
-}
-
-fn fallback_target(file_name: &str) -> String {
-    let stem = file_name.strip_suffix(".xml").unwrap_or(file_name);
-    let clean: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("junit:{}", clean.trim_start_matches('.'))
-}
-
-fn first_line(s: &str) -> Option<&str> {
-    let line = s.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(line)
-}
-
-/// pytest tracebacks end with `E   SomeError: ...` lines; the first such line is the message.
-fn last_error_line(details: &str) -> Option<&str> {
-    details
-        .lines()
-        .find_map(|l| l.strip_prefix("E ").map(str::trim))
-        .filter(|l| !l.is_empty())
 }

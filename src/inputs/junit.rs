@@ -25,8 +25,12 @@ use crate::model::{CaseOutcome, MAX_DETAILS, MAX_MESSAGE, MAX_TEST_ID, is_plausi
 pub struct JunitCase<'a> {
     /// Name of the innermost enclosing `<testsuite>` (pytest: `junit_suite_name`).
     pub suite: Option<&'a str>,
-    /// pytest node id rebuilt from `classname`, `name` and (xunit1) `file`.
-    pub test: &'a str,
+    /// The `classname` attribute.
+    pub classname: &'a str,
+    /// The `name` attribute.
+    pub name: &'a str,
+    /// The `file` attribute (xunit1).
+    pub file: Option<&'a str>,
     /// Outcome of the last attempt.
     pub outcome: CaseOutcome,
     /// The `message` attribute of the failure, error or skip.
@@ -35,6 +39,15 @@ pub struct JunitCase<'a> {
     pub details: &'a str,
     /// Attempts: consecutive duplicates and `<rerunFailure>`/`<flakyFailure>` children.
     pub attempts: u32,
+}
+
+impl JunitCase<'_> {
+    /// The pytest node id, rebuilt from `classname`, `name` and `file` (see [`node_id`]).
+    pub fn test_id(&self) -> String {
+        let mut out = String::new();
+        node_id(self.classname, self.name, self.file, &mut out);
+        out
+    }
 }
 
 /// Receives the test cases of a file as they are read.
@@ -90,8 +103,12 @@ enum Elem {
 /// An owned, reusable copy of one test case.
 #[derive(Debug, Default)]
 struct CaseBuf {
-    suite: Option<usize>,
-    test: String,
+    has_suite: bool,
+    suite: String,
+    classname: String,
+    name: String,
+    has_file: bool,
+    file: String,
     outcome: Option<CaseOutcome>,
     message: String,
     details: String,
@@ -100,8 +117,12 @@ struct CaseBuf {
 
 impl CaseBuf {
     fn reset(&mut self) {
-        self.suite = None;
-        self.test.clear();
+        self.has_suite = false;
+        self.suite.clear();
+        self.classname.clear();
+        self.name.clear();
+        self.has_file = false;
+        self.file.clear();
         self.outcome = None;
         self.message.clear();
         self.details.clear();
@@ -109,7 +130,11 @@ impl CaseBuf {
     }
 
     fn same_test(&self, other: &CaseBuf) -> bool {
-        self.suite == other.suite && self.test == other.test
+        self.has_suite == other.has_suite
+            && self.name == other.name
+            && self.classname == other.classname
+            && self.suite == other.suite
+            && self.file == other.file
     }
 }
 
@@ -198,8 +223,8 @@ pub fn parse_junit<R: Read, S: JunitSink>(input: R, sink: &mut S) -> JunitSummar
 #[derive(Default)]
 struct State {
     stack: Vec<Elem>,
-    /// Innermost suite name for each open `<testsuite>` (index into `suite_names`).
-    suites: Vec<Option<usize>>,
+    /// The suite name in force for each open `<testsuite>` (its own, or inherited).
+    suites: Vec<Option<String>>,
     current: CaseBuf,
     pending: CaseBuf,
     has_pending: bool,
@@ -230,26 +255,39 @@ impl State {
         let elem = match name {
             "testsuites" => Elem::Suites,
             "testsuite" => {
-                let idx = attr(e, "name").and_then(|n| self.suite_index(&n));
-                let inherited = self.suites.last().copied().flatten();
-                self.suites.push(idx.or(inherited));
-                if empty {
-                    self.suites.pop();
+                let own = attr(e, "name").map(|n| {
+                    self.note_suite(&n);
+                    n.into_owned()
+                });
+                let inherited = self.suites.last().cloned().flatten();
+                if !empty {
+                    self.suites.push(own.or(inherited));
                 }
                 Elem::Suite
             }
             "testcase" => {
                 self.current.reset();
-                self.current.suite = self.suites.last().copied().flatten();
-                let classname = attr(e, "classname").unwrap_or_default();
-                let test_name = attr(e, "name").unwrap_or_default();
-                let file = attr(e, "file");
-                node_id(
-                    &classname,
-                    &test_name,
-                    file.as_deref(),
-                    &mut self.current.test,
-                );
+                if let Some(Some(s)) = self.suites.last() {
+                    self.current.has_suite = true;
+                    self.current.suite.push_str(s);
+                }
+                // One pass over the attributes, copying into reused buffers.
+                let c = &mut self.current;
+                for a in e.attributes().with_checks(false).flatten() {
+                    let slot = match a.key.local_name().as_ref() {
+                        "classname" => &mut c.classname,
+                        "name" => &mut c.name,
+                        "file" => {
+                            c.has_file = true;
+                            &mut c.file
+                        }
+                        _ => continue,
+                    };
+                    match a.normalized_value(XmlVersion::Implicit1_0) {
+                        Ok(v) => push_bounded(slot, &v, MAX_TEST_ID),
+                        Err(_) => push_bounded(slot, &a.value, MAX_TEST_ID),
+                    }
+                }
                 if empty {
                     self.current.outcome = Some(CaseOutcome::Passed);
                     self.end_case(sink);
@@ -316,15 +354,12 @@ impl State {
         self.text(c.encode_utf8(&mut tmp));
     }
 
-    fn suite_index(&mut self, name: &str) -> Option<usize> {
-        if let Some(i) = self.summary.suite_names.iter().position(|n| n == name) {
-            return Some(i);
+    /// Remembers a suite name for the summary (the first 100 distinct ones).
+    fn note_suite(&mut self, name: &str) {
+        let names = &mut self.summary.suite_names;
+        if names.len() < 100 && !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
         }
-        if self.summary.suite_names.len() >= 100 {
-            return None;
-        }
-        self.summary.suite_names.push(name.to_owned());
-        Some(self.summary.suite_names.len() - 1)
     }
 
     /// A case is complete: merge it into the pending one if it is another attempt
@@ -348,8 +383,10 @@ impl State {
         self.has_pending = false;
         let p = &self.pending;
         let case = JunitCase {
-            suite: p.suite.map(|i| self.summary.suite_names[i].as_str()),
-            test: &p.test,
+            suite: p.has_suite.then_some(p.suite.as_str()),
+            classname: &p.classname,
+            name: &p.name,
+            file: p.has_file.then_some(p.file.as_str()),
             outcome: p.outcome.unwrap_or(CaseOutcome::Passed),
             message: &p.message,
             details: &p.details,
@@ -477,7 +514,7 @@ mod tests {
         let summary = parse_junit(xml.as_bytes(), &mut |c: &JunitCase<'_>| {
             cases.push(Owned {
                 suite: c.suite.map(str::to_owned),
-                test: c.test.to_owned(),
+                test: c.test_id(),
                 outcome: c.outcome,
                 message: c.message.to_owned(),
                 details: c.details.to_owned(),

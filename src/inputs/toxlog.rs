@@ -718,7 +718,10 @@ fn env_token(text: &str, sep: u8) -> Option<(&str, &str)> {
     }
     static ENV_BYTE: [bool; 256] = table();
     let bytes = text.as_bytes();
-    let end = bytes.iter().take(201).position(|&b| !ENV_BYTE[b as usize])?;
+    let end = bytes
+        .iter()
+        .take(201)
+        .position(|&b| !ENV_BYTE[b as usize])?;
     if end == 0 || bytes[end] != sep || matches!(bytes[0], b'.' | b'-') {
         return None;
     }

@@ -1,19 +1,26 @@
 //! A reader adapter that makes any byte stream valid UTF-8, replacing invalid
 //! sequences with U+FFFD, so that one bad byte in a JUnit file costs one
 //! character instead of the rest of the file.
+//!
+//! Valid input (the usual case) is checked in place and handed out without a
+//! copy; only a chunk that holds an invalid sequence is rebuilt.
 
 use std::io::{self, BufRead, Read};
 
-const CHUNK: usize = 128 * 1024;
+const CHUNK: usize = 256 * 1024;
 const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
 
 /// Wraps a reader; what it yields is always valid UTF-8.
 pub struct Utf8Lossy<R> {
     inner: R,
-    /// Bytes read but not yet checked (a sequence cut by the chunk boundary).
-    raw: Vec<u8>,
-    /// Checked output.
-    out: Vec<u8>,
+    /// Bytes read: `buf[..end]` is checked output (unless `fixed` is in use),
+    /// `buf[end..end + tail]` an incomplete sequence cut by the chunk boundary.
+    buf: Vec<u8>,
+    end: usize,
+    tail: usize,
+    /// A rebuilt chunk, when the read one held invalid sequences.
+    fixed: Vec<u8>,
+    use_fixed: bool,
     pos: usize,
     eof: bool,
     replaced: u64,
@@ -24,8 +31,11 @@ impl<R: Read> Utf8Lossy<R> {
     pub fn new(inner: R) -> Self {
         Self {
             inner,
-            raw: Vec::with_capacity(CHUNK + 4),
-            out: Vec::with_capacity(CHUNK + 16),
+            buf: vec![0; CHUNK + 4],
+            end: 0,
+            tail: 0,
+            fixed: Vec::new(),
+            use_fixed: false,
             pos: 0,
             eof: false,
             replaced: 0,
@@ -37,73 +47,95 @@ impl<R: Read> Utf8Lossy<R> {
         self.replaced
     }
 
+    fn available(&self) -> &[u8] {
+        if self.use_fixed {
+            &self.fixed[self.pos..]
+        } else {
+            &self.buf[self.pos..self.end]
+        }
+    }
+
     fn refill(&mut self) -> io::Result<()> {
-        self.out.clear();
+        // Carry an incomplete sequence over to the front.
+        self.buf.copy_within(self.end..self.end + self.tail, 0);
+        let mut total = self.tail;
         self.pos = 0;
-        while self.out.is_empty() {
+        self.end = 0;
+        self.tail = 0;
+        self.use_fixed = false;
+        loop {
             if !self.eof {
-                let start = self.raw.len();
-                self.raw.resize(start + CHUNK, 0);
                 let n = loop {
-                    match self.inner.read(&mut self.raw[start..]) {
+                    match self.inner.read(&mut self.buf[total..CHUNK]) {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         other => break other?,
                     }
                 };
-                self.raw.truncate(start + n);
                 if n == 0 {
                     self.eof = true;
                 }
+                total += n;
             }
-            if self.raw.is_empty() {
-                return Ok(());
-            }
-            self.convert();
-            if self.eof && self.out.is_empty() && self.raw.is_empty() {
-                return Ok(());
+            match std::str::from_utf8(&self.buf[..total]) {
+                Ok(_) => {
+                    self.end = total;
+                    return Ok(());
+                }
+                Err(e) if e.error_len().is_none() && !self.eof => {
+                    // Only an incomplete sequence at the very end: hand out the rest.
+                    if e.valid_up_to() > 0 || total >= CHUNK {
+                        self.end = e.valid_up_to();
+                        self.tail = total - self.end;
+                        return Ok(());
+                    }
+                    // Nothing complete yet: read more.
+                }
+                Err(_) => {
+                    self.rebuild(total);
+                    return Ok(());
+                }
             }
         }
-        Ok(())
     }
 
-    /// Moves the valid prefix of `raw` to `out`, replacing invalid sequences;
-    /// keeps an incomplete trailing sequence in `raw` unless at the end of input.
-    fn convert(&mut self) {
-        let mut input = &self.raw[..];
+    /// Copies `buf[..total]` into `fixed` with invalid sequences replaced,
+    /// keeping an incomplete trailing sequence for the next chunk unless at the end.
+    fn rebuild(&mut self, total: usize) {
+        self.fixed.clear();
+        let mut input = &self.buf[..total];
+        let mut keep = 0;
         loop {
             match std::str::from_utf8(input) {
                 Ok(s) => {
-                    self.out.extend_from_slice(s.as_bytes());
-                    input = &[];
+                    self.fixed.extend_from_slice(s.as_bytes());
                     break;
                 }
                 Err(e) => {
                     let valid = e.valid_up_to();
-                    self.out.extend_from_slice(&input[..valid]);
+                    self.fixed.extend_from_slice(&input[..valid]);
                     match e.error_len() {
                         Some(len) => {
-                            self.out.extend_from_slice(REPLACEMENT);
+                            self.fixed.extend_from_slice(REPLACEMENT);
                             self.replaced += 1;
                             input = &input[valid + len..];
                         }
                         None if self.eof => {
-                            self.out.extend_from_slice(REPLACEMENT);
+                            self.fixed.extend_from_slice(REPLACEMENT);
                             self.replaced += 1;
-                            input = &[];
                             break;
                         }
                         None => {
-                            input = &input[valid..];
+                            keep = input.len() - valid;
                             break;
                         }
                     }
                 }
             }
         }
-        let keep = input.len();
-        let len = self.raw.len();
-        self.raw.copy_within(len - keep.., 0);
-        self.raw.truncate(keep);
+        // The kept bytes sit at the end of `buf[..total]`: mark them as the tail.
+        self.end = total - keep;
+        self.tail = keep;
+        self.use_fixed = true;
     }
 }
 
@@ -119,14 +151,15 @@ impl<R: Read> Read for Utf8Lossy<R> {
 
 impl<R: Read> BufRead for Utf8Lossy<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos >= self.out.len() {
+        while self.available().is_empty() && !(self.eof && self.tail == 0) {
             self.refill()?;
         }
-        Ok(&self.out[self.pos..])
+        Ok(self.available())
     }
 
     fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.out.len());
+        let len = self.available().len();
+        self.pos += amt.min(len);
     }
 }
 
@@ -141,6 +174,20 @@ mod tests {
         (s, r.replaced())
     }
 
+    /// A reader that hands out one byte at a time: every boundary is exercised.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() || buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = self.0[0];
+            self.0 = &self.0[1..];
+            Ok(1)
+        }
+    }
+
     #[test]
     fn valid_input_passes_through() {
         assert_eq!(convert("héllo ✔".as_bytes()), ("héllo ✔".to_owned(), 0));
@@ -152,14 +199,28 @@ mod tests {
     }
 
     #[test]
+    fn byte_at_a_time_reads() {
+        let input = "é✔ x \u{1F600}"
+            .as_bytes()
+            .iter()
+            .chain(b"\xff!")
+            .copied()
+            .collect::<Vec<u8>>();
+        let mut r = Utf8Lossy::new(Trickle(&input));
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "é✔ x \u{1F600}\u{FFFD}!");
+    }
+
+    #[test]
     fn sequences_split_across_chunks_survive() {
-        // Put a 3-byte char across the 128 KiB boundary.
+        // Put a 3-byte char across the chunk boundary, and an invalid byte in the next chunk.
         let mut input = vec![b'x'; CHUNK - 1];
         input.extend_from_slice("✔".as_bytes());
-        input.extend_from_slice(b"end");
+        input.extend_from_slice(b"end\xff");
         let (s, replaced) = convert(&input);
-        assert_eq!(replaced, 0);
-        assert!(s.ends_with("✔end"));
-        assert_eq!(s.len(), input.len());
+        assert_eq!(replaced, 1);
+        assert!(s.ends_with("✔end\u{FFFD}"));
+        assert_eq!(s.len(), CHUNK - 1 + 3 + 3 + 3);
     }
 }

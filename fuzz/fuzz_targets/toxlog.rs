@@ -1,0 +1,18 @@
+//! The tox log parser and the aggregation on arbitrary bytes: no panic, and
+//! every rendering of the result stays well-formed.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use tox_triage::analysis::aggregate::Aggregator;
+use tox_triage::outputs::{human, json, markdown};
+
+fuzz_target!(|data: &[u8]| {
+    let mut agg = Aggregator::new();
+    agg.add_log("fuzz.log", data).expect("reading from memory cannot fail");
+    let report = agg.finish(None);
+    let text = json::to_json(&report);
+    serde_json::from_str::<serde_json::Value>(&text).expect("the JSON report is valid JSON");
+    for line in human::render(&report, false).lines() {
+        assert!(!line.trim_start().starts_with("::"), "stdout line could be a workflow command: {line}");
+    }
+    let _ = markdown::render(&report, &Default::default());
+});
