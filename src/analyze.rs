@@ -435,12 +435,12 @@ fn expand_logs(
             out.push(arg.clone());
         } else if arg.contains(['*', '?', '[']) {
             let pattern = ws.local(arg).display().to_string();
-            let paths =
-                glob::glob(&pattern).map_err(|e| Error::Usage(format!("--log {arg}: {e}")))?;
+            let paths = discover::glob_paths(&pattern, warnings)
+                .map_err(|e| Error::Usage(format!("--log {arg}: {e}")))?;
             let before = out.len();
             out.extend(
                 paths
-                    .flatten()
+                    .iter()
                     .filter(|p| p.is_file())
                     .map(|p| p.display().to_string()),
             );

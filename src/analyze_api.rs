@@ -260,7 +260,7 @@ async fn download_logs(
             Ok(true) => {
                 let job_ref = JobRef {
                     id: job.id,
-                    name: job.name.clone(),
+                    name: crate::model::truncate_str(&job.name, 300),
                     url: job.html_url.clone().unwrap_or_default(),
                     attempt: job.run_attempt.unwrap_or_else(|| run.attempt()),
                     run_id: run.id,

@@ -587,3 +587,190 @@ async fn wait_polls_until_the_run_completes() {
             .all(|w| !w.message.contains("in_progress"))
     );
 }
+
+async fn triage_with(m: &Mock2, config: HttpConfig, artifacts: Option<&str>) -> Report {
+    let input = AnalyzeInput {
+        api: Some(ApiInput {
+            repo: "example/toxproject".into(),
+            selector: Selector::RunId(7000001),
+            workflows: "Test*".into(),
+            wait: None,
+            concurrency: 8,
+            artifacts: artifacts.map(str::to_owned),
+            http: config,
+        }),
+        ..Default::default()
+    };
+    let _ = m;
+    tokio::task::spawn_blocking(move || analyze(&input).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_that_times_out_is_a_warning_and_the_rest_is_reported() {
+    let m = github(1).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/logs/{FLAKY_JOB}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(log("job-flakes.log"))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .with_priority(1)
+        .mount(&m.blobs)
+        .await;
+    let mut config = config(&m);
+    config.timeout = Duration::from_millis(500);
+    config.attempts = 1;
+    let r = triage_with(&m, config, None).await;
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.message.contains("log not downloaded") && w.message.contains("timed out")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.targets
+            .iter()
+            .any(|t| t.name.as_str() == "py3.12-markupsafe-v2.1.5"),
+        "the other logs are reported"
+    );
+}
+
+fn zip_with(name: &str, content: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        z.start_file(name, opts).unwrap();
+        z.write_all(content).unwrap();
+        z.start_file("../../evil/.junitxml-py3.12-evil", opts)
+            .unwrap();
+        z.write_all(
+            br#"<testsuite name="py3.12-evil"><testcase classname="t" name="x"/></testsuite>"#,
+        )
+        .unwrap();
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+async fn mount_artifacts(m: &Mock2, zip_bytes: Vec<u8>) {
+    let mut list = fixture("artifacts.7000001.json");
+    for a in list["artifacts"].as_array_mut().unwrap() {
+        let id = a["id"].as_u64().unwrap();
+        a["archive_download_url"] =
+            format!("{}{REPO}/actions/artifacts/{id}/zip", m.api.uri()).into();
+        Mock::given(method("GET"))
+            .and(path(format!("{REPO}/actions/artifacts/{id}/zip")))
+            .respond_with(ResponseTemplate::new(302).insert_header(
+                "location",
+                format!("{}/zip/{id}?sig=x", m.blobs.uri()).as_str(),
+            ))
+            .mount(&m.api)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/zip/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(zip_bytes.clone()))
+            .mount(&m.blobs)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/actions/runs/7000001/artifacts")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list))
+        .mount(&m.api)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn junit_files_inside_artifacts_are_read_in_place() {
+    let m = github(1).await;
+    let junit =
+        std::fs::read("tests/fixtures/tox4-job-flakes/junit/.junitxml-py3.11-netflake").unwrap();
+    mount_artifacts(&m, zip_with("junit/.junitxml-py3.11-netflake", &junit)).await;
+    let r = triage_with(&m, config(&m), Some("junit-*")).await;
+    let t = r
+        .targets
+        .iter()
+        .find(|t| t.name.as_str() == "py3.11-netflake")
+        .unwrap();
+    assert_eq!(t.junit_files.len(), 1, "{:?}", t.junit_files);
+    assert!(t.junit_files[0].starts_with("artifact junit-py3.12/"));
+    assert!(
+        !t.failures[0].details.is_empty(),
+        "the traceback came from the JUnit file"
+    );
+    // An entry named with `..` is read like any other and never written to disk.
+    assert!(!std::path::Path::new("../evil").exists());
+    for req in m.blobs.received_requests().await.unwrap() {
+        assert!(!req.headers.contains_key("authorization"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_truncated_artifact_zip_is_a_warning() {
+    let m = github(1).await;
+    let mut z = zip_with("junit/.junitxml-py3.11-netflake", b"<testsuite/>");
+    z.truncate(z.len() / 2);
+    mount_artifacts(&m, z).await;
+    let r = triage_with(&m, config(&m), Some("*")).await;
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.message.contains("not a readable zip")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.targets
+            .iter()
+            .any(|t| t.name.as_str() == "py3.11-netflake"),
+        "the logs are still reported"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_reset_mid_log_is_a_warning() {
+    use std::io::{Read, Write};
+    let m = github(1).await;
+    // A log host that promises 100000 bytes, sends a few, and hangs up.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n2026-11-20T10:11:12.1Z py3.11-netflake: commands[0]> pytest\n");
+            let _ = s.flush();
+        }
+    });
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/actions/jobs/{FLAKY_JOB}/logs")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("http://{addr}/log").as_str()),
+        )
+        .with_priority(1)
+        .mount(&m.api)
+        .await;
+    let r = triage_with(&m, config(&m), None).await;
+    assert!(
+        r.warnings.iter().any(|w| w
+            .file
+            .as_deref()
+            .is_some_and(|f| f.contains(&FLAKY_JOB.to_string()))
+            && w.message.contains("cut off")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.targets
+            .iter()
+            .any(|t| t.name.as_str() == "py3.12-markupsafe-v2.1.5")
+    );
+}

@@ -202,7 +202,7 @@ pub async fn rerun(
 fn entry(job: &Job, action: &str, reason: String) -> Rerun {
     Rerun {
         job_id: job.id,
-        job_name: job.name.clone(),
+        job_name: crate::model::truncate_str(&job.name, 300),
         run_id: job.run_id,
         action: action.to_owned(),
         reason,

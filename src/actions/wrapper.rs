@@ -257,7 +257,7 @@ fn pass_through_stderr(pipe: Option<std::process::ChildStderr>) -> Vec<String> {
             && missing.len() < 20
             && !missing.iter().any(|m| m == p)
         {
-            missing.push(p.to_owned());
+            missing.push(crate::model::truncate_str(p, 1_000));
         }
     };
     loop {

@@ -313,7 +313,7 @@ fn git_state(
         _ => None,
     };
     match git.run(&["symbolic-ref", "--quiet", "--short", "HEAD"]) {
-        Ok(out) => s.branch = Some(out.trim().to_owned()),
+        Ok(out) => s.branch = Some(evidence(&out)),
         Err(GitError::Exit(1, _)) => s.detached = true,
         Err(e) => problems.push(format!("git symbolic-ref: {e}")),
     }
@@ -326,7 +326,7 @@ fn git_state(
         Err(e) => problems.push(format!("git status: {e}")),
     }
     match git.run(&["reflog", "-n", &MAX_REFLOG.to_string(), "--format=%h %gs"]) {
-        Ok(out) => s.reflog = out.lines().map(str::to_owned).collect(),
+        Ok(out) => s.reflog = out.lines().map(evidence).collect(),
         Err(e) => problems.push(format!("git reflog: {e}")),
     }
     match git.run(&["stash", "list"]) {
@@ -353,9 +353,9 @@ pub fn parse_porcelain_z(out: &[u8]) -> Vec<String> {
                 .next()
                 .map(|o| String::from_utf8_lossy(o).into_owned())
                 .unwrap_or_default();
-            entries.push(format!("{status} {from} -> {path}"));
+            entries.push(evidence(&format!("{status} {from} -> {path}")));
         } else {
-            entries.push(format!("{status} {path}"));
+            entries.push(crate::model::truncate_str(&format!("{status} {path}"), 300));
         }
     }
     entries
@@ -458,6 +458,12 @@ impl Git {
             None => Err(GitError::Other("git was killed by a signal".to_owned())),
         }
     }
+}
+
+/// A line from git or the filesystem (branch names, paths, reflog messages
+/// come from the code under test), trimmed and bounded.
+fn evidence(s: &str) -> String {
+    crate::model::truncate_str(s.trim(), 300)
 }
 
 /// RFC 3339 UTC with seconds (`2026-11-23T09:18:51Z`).

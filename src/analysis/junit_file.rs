@@ -137,7 +137,7 @@ pub fn read_junit<R: Read>(
                 None => {
                     mapped = false;
                     if first_unmapped_suite.is_none() {
-                        first_unmapped_suite = Some(case.suite.unwrap_or("").to_owned());
+                        first_unmapped_suite = Some(truncate_str(case.suite.unwrap_or(""), 200));
                     }
                     fallback.clone()
                 }

@@ -22,20 +22,11 @@ pub fn junit_files(args: &[String], warnings: &mut Vec<Warning>) -> Result<Vec<P
     let mut out = BTreeSet::new();
     for arg in args {
         if arg.contains(['*', '?', '[']) {
-            let paths = glob::glob(arg).map_err(|e| Error::Usage(format!("--junit {arg}: {e}")))?;
-            let mut matched = false;
-            for entry in paths {
-                match entry {
-                    Ok(p) => {
-                        matched = true;
-                        add_path(&p, true, &mut out, warnings)?;
-                    }
-                    Err(e) => warnings.push(Warning::in_file(
-                        &e.path().display().to_string(),
-                        None,
-                        format!("cannot read while expanding {arg}: {}", e.error()),
-                    )),
-                }
+            let matches = glob_paths(arg, warnings)
+                .map_err(|e| Error::Usage(format!("--junit {arg}: {e}")))?;
+            let matched = !matches.is_empty();
+            for p in matches {
+                add_path(&p, true, &mut out, warnings)?;
             }
             if !matched {
                 warnings.push(Warning {
@@ -60,6 +51,93 @@ pub fn junit_files(args: &[String], warnings: &mut Vec<Warning>) -> Result<Vec<P
         }
     }
     Ok(out.into_iter().collect())
+}
+
+/// Expands a glob without following symbolic links (a link is neither
+/// searched nor matched) and without `..`-escapes from its literal directory;
+/// directories are walked one at a time, so no file handle is held for long.
+pub fn glob_paths(
+    pattern: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<PathBuf>, glob::PatternError> {
+    let pat = glob::Pattern::new(pattern)?;
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let base = glob_base(pattern);
+    // Without `**`, a match is at most as deep as the pattern.
+    let max_depth = if pattern.contains("**") {
+        MAX_DEPTH
+    } else {
+        Path::new(pattern)
+            .components()
+            .count()
+            .saturating_sub(base.components().count())
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![(base, 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        if depth >= max_depth {
+            continue;
+        }
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                if depth == 0 && dir.exists() {
+                    warnings.push(Warning::in_file(
+                        &dir.display().to_string(),
+                        None,
+                        format!("cannot list directory: {e}"),
+                    ));
+                }
+                continue;
+            }
+        };
+        let mut subdirs = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(ft) = entry.file_type() else { continue };
+            let path = entry.path();
+            if ft.is_symlink() {
+                if pat.matches_path_with(&path, options) {
+                    warnings.push(Warning::in_file(
+                        &path.display().to_string(),
+                        None,
+                        "not read: a symbolic link (links are not followed)",
+                    ));
+                }
+                continue;
+            }
+            if pat.matches_path_with(&path, options) {
+                out.push(path.clone());
+            }
+            if ft.is_dir() {
+                subdirs.push(path);
+            }
+        }
+        for d in subdirs {
+            stack.push((d, depth + 1));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The directory part of a glob before its first wildcard (`junit/a` for `junit/a/*/x.xml`).
+fn glob_base(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    for comp in Path::new(pattern).components() {
+        if comp.as_os_str().to_string_lossy().contains(['*', '?', '[']) {
+            break;
+        }
+        base.push(comp.as_os_str());
+    }
+    if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    }
 }
 
 fn add_path(
@@ -150,6 +228,30 @@ mod tests {
         let err =
             junit_files(&[root.join("missing.xml").display().to_string()], &mut w).unwrap_err();
         assert!(err.to_string().contains("missing.xml"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn globs_do_not_follow_symlinks_out_of_their_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("ws/junit")).unwrap();
+        fs::create_dir_all(root.join("secret")).unwrap();
+        fs::write(root.join("secret/creds.xml"), "x").unwrap();
+        fs::write(root.join("ws/junit/a.xml"), "x").unwrap();
+        std::os::unix::fs::symlink(root.join("secret"), root.join("ws/junit/evil")).unwrap();
+        std::os::unix::fs::symlink(
+            root.join("secret/creds.xml"),
+            root.join("ws/junit/link.xml"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(root.join("ws/junit"), root.join("ws/junit/loop")).unwrap();
+        let mut w = Vec::new();
+        let files =
+            junit_files(&[format!("{}/ws/junit/**/*.xml", root.display())], &mut w).unwrap();
+        assert_eq!(files, vec![root.join("ws/junit/a.xml")]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("symbolic link"), "{w:?}");
     }
 
     #[cfg(unix)]
