@@ -138,17 +138,22 @@ fn config(m: &Mock2) -> HttpConfig {
     }
 }
 
+/// API mode on run 7000001 (or `selector`) of the mock repository.
+fn api_mode(selector: Selector, http: HttpConfig) -> ApiInput {
+    ApiInput {
+        repo: "example/toxproject".into(),
+        selector,
+        workflows: "Test*".into(),
+        wait: None,
+        concurrency: 8,
+        artifacts: None,
+        http,
+    }
+}
+
 async fn triage(m: &Mock2, selector: Selector, rerun: Option<RerunOptions>) -> Report {
     let input = AnalyzeInput {
-        api: Some(ApiInput {
-            repo: "example/toxproject".into(),
-            selector,
-            workflows: "Test*".into(),
-            wait: None,
-            concurrency: 8,
-            artifacts: None,
-            http: config(m),
-        }),
+        api: Some(api_mode(selector, config(m))),
         tox_ini: Some(PathBuf::from("tests/toxproject/tox.ini")),
         base_tox_ini: Some(PathBuf::from("tests/toxproject/tox.base.ini")),
         rerun,
@@ -418,15 +423,7 @@ async fn missing_read_permission_is_named() {
         blobs: m.blobs,
     };
     let input = AnalyzeInput {
-        api: Some(ApiInput {
-            repo: "example/toxproject".into(),
-            selector: Selector::RunId(7000001),
-            workflows: "Test*".into(),
-            wait: None,
-            concurrency: 2,
-            artifacts: None,
-            http: config(&m2),
-        }),
+        api: Some(api_mode(Selector::RunId(7000001), config(&m2))),
         ..Default::default()
     };
     let err = tokio::task::spawn_blocking(move || analyze(&input).unwrap_err())
@@ -558,16 +555,11 @@ async fn wait_polls_until_the_run_completes() {
         .await;
     let input = AnalyzeInput {
         api: Some(ApiInput {
-            repo: "example/toxproject".into(),
-            selector: Selector::RunId(7000001),
-            workflows: "Test*".into(),
             wait: Some(tox_triage::analyze_api::Wait {
                 interval: Duration::from_millis(20),
                 timeout: Duration::from_secs(10),
             }),
-            concurrency: 8,
-            artifacts: None,
-            http: config(&m),
+            ..api_mode(Selector::RunId(7000001), config(&m))
         }),
         ..Default::default()
     };
@@ -588,20 +580,14 @@ async fn wait_polls_until_the_run_completes() {
     );
 }
 
-async fn triage_with(m: &Mock2, config: HttpConfig, artifacts: Option<&str>) -> Report {
+async fn triage_with(config: HttpConfig, artifacts: Option<&str>) -> Report {
     let input = AnalyzeInput {
         api: Some(ApiInput {
-            repo: "example/toxproject".into(),
-            selector: Selector::RunId(7000001),
-            workflows: "Test*".into(),
-            wait: None,
-            concurrency: 8,
             artifacts: artifacts.map(str::to_owned),
-            http: config,
+            ..api_mode(Selector::RunId(7000001), config)
         }),
         ..Default::default()
     };
-    let _ = m;
     tokio::task::spawn_blocking(move || analyze(&input).unwrap())
         .await
         .unwrap()
@@ -623,7 +609,7 @@ async fn a_log_that_times_out_is_a_warning_and_the_rest_is_reported() {
     let mut config = config(&m);
     config.timeout = Duration::from_millis(500);
     config.attempts = 1;
-    let r = triage_with(&m, config, None).await;
+    let r = triage_with(config, None).await;
     assert!(
         r.warnings
             .iter()
@@ -692,7 +678,7 @@ async fn junit_files_inside_artifacts_are_read_in_place() {
     let junit =
         std::fs::read("tests/fixtures/tox4-job-flakes/junit/.junitxml-py3.11-netflake").unwrap();
     mount_artifacts(&m, zip_with("junit/.junitxml-py3.11-netflake", &junit)).await;
-    let r = triage_with(&m, config(&m), Some("junit-*")).await;
+    let r = triage_with(config(&m), Some("junit-*")).await;
     let t = r
         .targets
         .iter()
@@ -717,7 +703,7 @@ async fn a_truncated_artifact_zip_is_a_warning() {
     let mut z = zip_with("junit/.junitxml-py3.11-netflake", b"<testsuite/>");
     z.truncate(z.len() / 2);
     mount_artifacts(&m, z).await;
-    let r = triage_with(&m, config(&m), Some("*")).await;
+    let r = triage_with(config(&m), Some("*")).await;
     assert!(
         r.warnings
             .iter()
@@ -758,7 +744,7 @@ async fn a_connection_reset_mid_log_is_a_warning() {
         .with_priority(1)
         .mount(&m.api)
         .await;
-    let r = triage_with(&m, config(&m), None).await;
+    let r = triage_with(config(&m), None).await;
     assert!(
         r.warnings.iter().any(|w| w
             .file

@@ -443,21 +443,25 @@ fn analyze_uses_the_forensics_run_wrote_and_takes_others_after_the_fact() {
     );
     assert_eq!(out.status.code(), Some(4));
     let dir = repo.root.join("tox-triage-forensics");
+    // The sequential log has py3.12-missing (pytest exit 4); the workspace is this repo.
+    let analyze_with_forensics = || {
+        analyze(&AnalyzeInput {
+            logs: vec![format!(
+                "{}/tests/fixtures/tox4-sequential/tox.log",
+                env!("CARGO_MANIFEST_DIR")
+            )],
+            forensics: Some(ForensicsOptions {
+                dir: dir.clone(),
+                expected_head: None,
+                budget: std::time::Duration::from_secs(5),
+            }),
+            workspace: tox_triage::paths::Workspace::new(&repo.root),
+            ..Default::default()
+        })
+        .unwrap()
+    };
     assert!(dir.join("forensics-py3.12-missing.json").is_file());
-    let report = analyze(&AnalyzeInput {
-        logs: vec![format!(
-            "{}/tests/fixtures/tox4-sequential/tox.log",
-            env!("CARGO_MANIFEST_DIR")
-        )],
-        forensics: Some(ForensicsOptions {
-            dir: dir.clone(),
-            expected_head: None,
-            budget: std::time::Duration::from_secs(5),
-        }),
-        workspace: tox_triage::paths::Workspace::new(&repo.root),
-        ..Default::default()
-    })
-    .unwrap();
+    let report = analyze_with_forensics();
     let t = report
         .targets
         .iter()
@@ -480,20 +484,7 @@ fn analyze_uses_the_forensics_run_wrote_and_takes_others_after_the_fact() {
 
     // Without a recording, they are taken now and said to be after the fact.
     fs::remove_dir_all(&dir).unwrap();
-    let report = analyze(&AnalyzeInput {
-        logs: vec![format!(
-            "{}/tests/fixtures/tox4-sequential/tox.log",
-            env!("CARGO_MANIFEST_DIR")
-        )],
-        forensics: Some(ForensicsOptions {
-            dir: dir.clone(),
-            expected_head: None,
-            budget: std::time::Duration::from_secs(5),
-        }),
-        workspace: tox_triage::paths::Workspace::new(&repo.root),
-        ..Default::default()
-    })
-    .unwrap();
+    let report = analyze_with_forensics();
     let t = report
         .targets
         .iter()
