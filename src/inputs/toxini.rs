@@ -10,6 +10,11 @@ use std::io::{BufRead, BufReader, Read};
 use crate::error::Error;
 use crate::model::TargetName;
 
+/// Most alternatives one deps condition may expand to.
+const MAX_CONDITION_ALTERNATIVES: usize = 1_024;
+/// Most condition alternatives kept over a whole tox.ini.
+const MAX_DEP_ALTERNATIVES: usize = 500_000;
+
 /// Most names one envlist entry may expand to (a guard against `{a,b}` x 40).
 const MAX_EXPANSION: usize = 100_000;
 
@@ -134,6 +139,7 @@ impl ToxIni {
     pub fn parse<R: Read>(input: R, path: &str) -> Result<Self, Error> {
         let settings = read_settings(input, path)?;
         let mut ini = ToxIni::default();
+        let mut alternatives = 0usize;
         if let Some(s) = settings.iter().find(|s| {
             matches!(s.section.as_str(), "tox" | "tox:tox")
                 && matches!(s.key.as_str(), "envlist" | "env_list")
@@ -145,7 +151,16 @@ impl ToxIni {
             .iter()
             .filter(|s| s.section == "testenv" && s.key == "deps")
         {
-            ini.deps.extend(s.value.lines().filter_map(parse_dep_line));
+            for dep in s.value.lines().filter_map(parse_dep_line) {
+                alternatives += dep.alternatives.len().max(1);
+                if alternatives > MAX_DEP_ALTERNATIVES {
+                    return Err(Error::Usage(format!(
+                        "{path}:{}: deps expand to more than {MAX_DEP_ALTERNATIVES} conditions",
+                        s.line
+                    )));
+                }
+                ini.deps.push(dep);
+            }
         }
         for (i, d) in ini.deps.iter().enumerate() {
             let version_of = |alt: &Vec<(bool, String)>| {
@@ -266,7 +281,7 @@ fn parse_dep_line(line: &str) -> Option<DepLine> {
         _ => (None, line),
     };
     let alternatives = match cond {
-        Some(c) => expand(c)
+        Some(c) => expand_limited(c, MAX_CONDITION_ALTERNATIVES, 0)
             .ok()?
             .into_iter()
             .map(|alt| {
@@ -325,6 +340,11 @@ pub fn expand_envlist(value: &str) -> Result<Vec<String>, String> {
                 out.push(name);
             }
         }
+        if out.len() > MAX_EXPANSION {
+            return Err(format!(
+                "the envlist expands to more than {MAX_EXPANSION} names"
+            ));
+        }
     }
     Ok(out)
 }
@@ -351,6 +371,18 @@ fn split_top_level<'a>(s: &'a str, seps: &[char]) -> Vec<&'a str> {
 
 /// Brace expansion: `a{b,c}d{e,f}` → `abde, abdf, acde, acdf`; groups nest.
 pub fn expand(s: &str) -> Result<Vec<String>, String> {
+    expand_limited(s, MAX_EXPANSION, 0)
+}
+
+/// Most nested brace groups.
+const MAX_DEPTH: usize = 32;
+/// Most bytes one expansion may produce.
+const MAX_EXPANSION_BYTES: usize = 16 << 20;
+
+fn expand_limited(s: &str, max_names: usize, depth: usize) -> Result<Vec<String>, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("braces nested more than {MAX_DEPTH} deep"));
+    }
     let mut results = vec![String::new()];
     let mut rest = s;
     while !rest.is_empty() {
@@ -368,10 +400,18 @@ pub fn expand(s: &str) -> Result<Vec<String>, String> {
         let inner = &rest[open + 1..close];
         let mut alternatives = Vec::new();
         for alt in split_top_level(inner, &[',']) {
-            alternatives.extend(expand(alt.trim())?);
+            alternatives.extend(expand_limited(alt.trim(), max_names, depth + 1)?);
+            if alternatives.len() > max_names {
+                return Err(format!("an entry expands to more than {max_names} names"));
+            }
         }
-        if results.len().saturating_mul(alternatives.len()) > MAX_EXPANSION {
-            return Err(format!("{s:?} expands to more than {MAX_EXPANSION} names"));
+        let count = results.len().saturating_mul(alternatives.len());
+        let longest = |v: &[String]| v.iter().map(String::len).max().unwrap_or(0);
+        let bytes = count.saturating_mul(longest(&results) + longest(&alternatives));
+        if count > max_names || bytes > MAX_EXPANSION_BYTES {
+            return Err(format!(
+                "an entry expands to more than {max_names} names or {MAX_EXPANSION_BYTES} bytes"
+            ));
         }
         results = results
             .iter()
@@ -422,6 +462,9 @@ mod tests {
             vec!["py3.8-x", "py3.9-x", "py3.10-x"]
         );
         assert!(expand("{a,b").is_err());
+        // 2^20 names, or nesting deeper than 32: refused, not expanded.
+        assert!(expand(&"{a,b}".repeat(20)).is_err());
+        assert!(expand(&format!("{}x{}", "{".repeat(40), "}".repeat(40))).is_err());
     }
 
     #[test]
