@@ -676,10 +676,30 @@ impl Target {
 
     /// Records that `source` mentioned this target (once per source).
     pub fn add_source(&mut self, source: &str) {
-        if !self.sources.iter().any(|s| s == source) {
-            self.sources.push(source.to_owned());
-        }
+        push_listed(&mut self.sources, source);
     }
+
+    /// Records a JUnit file read for this target (once per file).
+    pub fn add_junit_file(&mut self, file: &str) {
+        push_listed(&mut self.junit_files, file);
+    }
+}
+
+/// Most inputs listed per target (sources, JUnit files); a target fed by
+/// thousands of files lists the first ones.
+pub const MAX_LISTED: usize = 100;
+
+/// Adds `item` unless it is already listed or the list is full. Inputs are
+/// read one after another, so a repeat is almost always the last item: that
+/// is checked first, and the bounded list keeps the full check cheap.
+fn push_listed(list: &mut Vec<String>, item: &str) {
+    if list.last().is_some_and(|l| l == item)
+        || list.len() >= MAX_LISTED
+        || list.iter().any(|l| l == item)
+    {
+        return;
+    }
+    list.push(item.to_owned());
 }
 
 /// What the filesystem and git looked like when pytest said a path it was

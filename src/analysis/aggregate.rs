@@ -455,9 +455,7 @@ impl Aggregator {
         for tc in r.targets {
             let (b, budget) = self.entry(&tc.target);
             b.target.add_source(display);
-            if !b.target.junit_files.iter().any(|f| f == display) {
-                b.target.junit_files.push(display.to_owned());
-            }
+            b.target.add_junit_file(display);
             b.junit.merge(&tc.counts);
             b.junit_cases += tc.cases;
             for mut f in tc.failures {
@@ -477,9 +475,7 @@ impl Aggregator {
         if let Some(target) = &r.empty_target {
             let b = self.builder(target);
             b.target.add_source(display);
-            if !b.target.junit_files.iter().any(|f| f == display) {
-                b.target.junit_files.push(display.to_owned());
-            }
+            b.target.add_junit_file(display);
         }
         if r.unmapped > 0 {
             self.warn(Warning::in_file(
