@@ -14,7 +14,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::model::{Category, Target};
 
@@ -177,12 +177,26 @@ pub static RULES: &[Rule] = &[
     ),
 ];
 
+/// A row's pattern as compiled: word boundaries are ASCII ones. A Unicode
+/// `\b` makes the regex engine give up its DFA on any non-ASCII line and fall
+/// back to a far slower one; every boundary in the table is between ASCII
+/// words anyway.
+fn compiled_pattern(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
+// The patterns are constants checked by the unit tests below.
 static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     RULES
         .iter()
-        // The patterns are constants checked by the unit tests below.
-        .map(|r| Regex::new(r.pattern).expect("category patterns compile"))
+        .map(|r| Regex::new(&compiled_pattern(r.pattern)).expect("category patterns compile"))
         .collect()
+});
+
+/// Every pattern at once: most lines match none, and one scan tells.
+static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(RULES.iter().map(|r| compiled_pattern(r.pattern)))
+        .expect("category patterns compile")
 });
 
 /// Longest evidence line kept.
@@ -192,24 +206,35 @@ const MAX_EVIDENCE: usize = 300;
 pub fn classify(message: &str, details: &str) -> (Category, Option<String>) {
     let last_frame_in_package = last_frame(details)
         .is_some_and(|f| f.contains("site-packages") || f.contains("dist-packages"));
-    let lines = || {
-        message
-            .lines()
-            .map(|l| (l, false))
-            .chain(details.lines().map(|l| (l, is_source_line(l))))
+    let applies = |rule: &Rule| {
+        !(rule.inside_package && !last_frame_in_package
+            || rule.category == Category::Assertion && last_frame_in_package)
     };
-    for (rule, re) in RULES.iter().zip(COMPILED.iter()) {
-        if rule.inside_package && !last_frame_in_package {
+    // The first line each rule matches; the first rule with a line wins.
+    let mut first: Vec<Option<&str>> = vec![None; RULES.len()];
+    let lines = message
+        .lines()
+        .map(|l| (l, false))
+        .chain(details.lines().map(|l| (l, is_source_line(l))));
+    for (line, src) in lines {
+        if !ANY.is_match(line) {
             continue;
         }
-        if rule.category == Category::Assertion && last_frame_in_package {
-            continue;
+        for ((rule, re), first) in RULES.iter().zip(COMPILED.iter()).zip(&mut first) {
+            if first.is_none() && (!src || rule.source) && applies(rule) && re.is_match(line) {
+                *first = Some(line);
+            }
         }
-        if let Some((line, _)) = lines().find(|(l, src)| (!src || rule.source) && re.is_match(l)) {
-            return (rule.category, Some(evidence(line)));
+        // No later line can beat the top rule that applies.
+        if first[0].is_some() {
+            break;
         }
     }
-    (Category::Unknown, None)
+    RULES
+        .iter()
+        .zip(first)
+        .find_map(|(rule, line)| Some((rule.category, Some(evidence(line?)))))
+        .unwrap_or((Category::Unknown, None))
 }
 
 /// Classifies a target whose failure has no failing test (setup failed, pytest
