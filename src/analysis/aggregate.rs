@@ -194,8 +194,10 @@ impl Ring {
     }
 
     fn take(&mut self) -> OutputExcerpt {
+        // Exact-size copies: a pooled buffer is as large as the longest line
+        // it ever held, and what the budget counts is what stays.
         let out = OutputExcerpt {
-            lines: self.lines.drain(..).collect(),
+            lines: self.lines.iter().map(|l| l.as_str().to_owned()).collect(),
             total_lines: self.total,
         };
         self.clear();
@@ -366,7 +368,7 @@ impl Aggregator {
                 summary,
                 reason,
             } => {
-                let b = self.builder(env);
+                let (b, budget) = self.entry(env);
                 b.target.add_source(name);
                 let status = match result {
                     EnvResult::Ok => TargetStatus::Pass,
@@ -390,9 +392,15 @@ impl Aggregator {
                     }
                     b.summary_times |= summary;
                 }
-                if result == EnvResult::Ok && b.ring_source == Some(src) {
-                    b.ring.clear();
-                    b.ring_source = None;
+                if b.ring_source == Some(src) {
+                    if result == EnvResult::Ok {
+                        b.ring.clear();
+                        b.ring_source = None;
+                    } else if result == EnvResult::Fail {
+                        // Its output is complete: keep it now, within the
+                        // budget, rather than hold every failed env's ring to the end.
+                        b.settle_output(budget);
+                    }
                 }
             }
             LogEvent::Output {
