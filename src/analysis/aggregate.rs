@@ -678,3 +678,57 @@ fn order(s: TargetStatus) -> u8 {
         TargetStatus::Skipped => 3,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed env's excerpt is settled (kept within the budget, its ring
+    /// emptied) at its result line, not held until the end of the input.
+    #[test]
+    fn failed_env_output_is_settled_at_its_result_line() {
+        let log = include_str!("../../tests/fixtures/tox4-sequential/tox.log");
+        let failed = "py3.11-markupsafe-v2.1.5";
+        // Everything up to and including that env's `FAIL ✖` line, and the next line.
+        let end = log
+            .find(&format!("{failed}: FAIL ✖"))
+            .expect("fixture has the FAIL line");
+        let end = end + log[end..].find('\n').unwrap() + 1;
+        let end = end + log[end..].find('\n').unwrap() + 1;
+        let mut agg = Aggregator::new();
+        let src = agg.source_id("tox.log");
+        parse_log(
+            &log.as_bytes()[..end],
+            &mut |line: u64, text: &str, ev: LogEvent<'_>| {
+                agg.on_log_event(src, "tox.log", line, text, ev)
+            },
+        )
+        .unwrap();
+        let b = &agg.builders[agg.index[failed]];
+        assert!(
+            b.ring.lines.is_empty(),
+            "ring still holds {} lines",
+            b.ring.lines.len()
+        );
+        assert!(b.ring_source.is_none());
+        assert!(
+            b.target
+                .output
+                .lines
+                .iter()
+                .any(|l| l.contains("FAILED tests/test_markupsafe.py")),
+            "{:?}",
+            b.target.output.lines
+        );
+        let kept: usize = b.target.output.lines.iter().map(String::len).sum();
+        assert_eq!(agg.budget.retained, kept, "the budget counts what was kept");
+        // The kept lines are exact-size copies, not pooled buffers.
+        assert!(
+            b.target
+                .output
+                .lines
+                .iter()
+                .all(|l| l.capacity() == l.len())
+        );
+    }
+}
