@@ -454,4 +454,22 @@ mod tests {
         );
         assert_eq!(c, Category::Assertion);
     }
+
+    /// Lines with non-ASCII text match as ASCII ones do (the table's word
+    /// boundaries are compiled as ASCII ones for speed).
+    #[test]
+    fn non_ascii_lines_are_classified_too() {
+        let details = "    def test_données():\n>       r = client.get(\"/é✔🚀\")\n\
+            E       requests.exceptions.ConnectionError: échec ✔ Connection refused\n\
+            tests/test_é.py:12: ConnectionError";
+        let (c, e) = classify("ConnectionError: échec ✔", details);
+        assert_eq!(c, Category::Network, "{e:?}");
+        let (c, _) = classify(
+            "",
+            "E       asyncio.exceptions.TimeoutError: délai dépassé 🚀",
+        );
+        assert_eq!(c, Category::Timeout);
+        // A boundary next to a non-ASCII letter is still no boundary inside a word.
+        assert_eq!(compiled_pattern(r"\bx\b"), r"(?-u:\b)x(?-u:\b)");
+    }
 }
