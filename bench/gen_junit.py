@@ -26,6 +26,8 @@ import json
 import random
 import sys
 
+from genlib import version_stream
+
 MB = 1024 * 1024
 
 PYTHONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.14t"]
@@ -91,34 +93,10 @@ def esc_attr(s):
             .replace('"', "&quot;").replace("\n", "&#10;"))
 
 
-def version_stream(rng, seeds):
-    """Yields PEP 440 versions: the seeds, then derived unique ones."""
-    seen = set()
-    for v in seeds:
-        seen.add(v)
-        yield v
-    n = 0
-    while True:
-        n += 1
-        major, minor, patch = n // 97, (n // 7) % 14, n % 7
-        kind = n % 11
-        if kind == 3:
-            v = f"{major}.{minor}.{patch}b{n % 4}"
-        elif kind == 5:
-            v = f"{major}.{minor}rc{1 + n % 3}"
-        elif kind == 8:
-            v = f"{major}.{minor}.{patch}.post{n % 5}"
-        else:
-            v = f"{major}.{minor}.{patch}"
-        if v not in seen:
-            seen.add(v)
-            yield v
-
-
 def target_names(rng):
     """Endless stream of unique tox-target names, in a shuffled order."""
     suites = list(SUITES)
-    streams = {s: version_stream(rng, SUITES[s]) for s in suites}
+    streams = {s: version_stream(SUITES[s]) for s in suites}
     latest_done = set()
     while True:
         s = suites[rng.randrange(len(suites))]

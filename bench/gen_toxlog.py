@@ -42,6 +42,8 @@ import json
 import random
 import sys
 
+from genlib import version_stream
+
 MB = 1024 * 1024
 CWD = "/home/runner/work/sentry-python/sentry-python"
 
@@ -85,29 +87,6 @@ class Style:
         self.bold, self.magenta, self.cyan, self.nobold = c("1"), c("35"), c("36"), c("22")
         self.dim, self.reset, self.red, self.green = c("2"), c("0"), c("31"), c("32")
         self.yellow, self.fgreset = c("33"), c("39")
-
-
-def version_stream(seeds):
-    seen = set()
-    for v in seeds:
-        seen.add(v)
-        yield v
-    n = 0
-    while True:
-        n += 1
-        major, minor, patch = n // 97, (n // 7) % 14, n % 7
-        kind = n % 11
-        if kind == 3:
-            v = f"{major}.{minor}.{patch}b{n % 4}"
-        elif kind == 5:
-            v = f"{major}.{minor}rc{1 + n % 3}"
-        elif kind == 8:
-            v = f"{major}.{minor}.{patch}.post{n % 5}"
-        else:
-            v = f"{major}.{minor}.{patch}"
-        if v not in seen:
-            seen.add(v)
-            yield v
 
 
 def env_names(rng):

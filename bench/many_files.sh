@@ -27,6 +27,7 @@ if [ ! -f "$work/.ok" ]; then
   python3 - "$here" "$work" "$n_junit" "$junit_mb" "$n_logs" "$log_mb" <<'PY'
 import contextlib, importlib.util, sys
 here, work, n_junit, junit_mb, n_logs, log_mb = sys.argv[1:]
+sys.path.insert(0, here)  # the generators import genlib
 def load(name):
     spec = importlib.util.spec_from_file_location(name, f"{here}/{name}.py")
     mod = importlib.util.module_from_spec(spec)

@@ -109,7 +109,8 @@ echo "tox-triage --version start-up: $STARTUP"
 echo "release binary: $BIN_BYTES bytes ($(awk -v b="$BIN_BYTES" 'BEGIN { printf "%.2f", b / 1048576 }') MB)"
 
 # ---------------------------------------------------------------- inputs
-gen_key() { md5sum "$1" | cut -c1-8; }
+# A generator's key covers the module it shares with the other one.
+gen_key() { cat "$1" "$BENCH_DIR/genlib.py" | md5sum | cut -c1-8; }
 JKEY=$(gen_key "$BENCH_DIR/gen_junit.py")
 LKEY=$(gen_key "$BENCH_DIR/gen_toxlog.py")
 

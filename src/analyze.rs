@@ -156,12 +156,7 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         (None, Some(r)) => match base_from_git(r, input.tox_ini.as_deref(), &input.workspace) {
             Ok(ini) => Some(ini),
             Err(message) => {
-                agg.warn(Warning {
-                    file: None,
-                    line: None,
-                    position: None,
-                    message,
-                });
+                agg.warn(Warning::general(message));
                 None
             }
         },
@@ -329,30 +324,17 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
     if wanted.is_empty() {
         return;
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let setup = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
+        .map_err(|e| e.to_string())
+        .and_then(|rt| Ok((rt, Http::new(config.clone()).map_err(|e| e.to_string())?)));
+    let (runtime, http) = match setup {
+        Ok(pair) => pair,
         Err(e) => {
-            report.warnings.push(Warning {
-                file: None,
-                line: None,
-                position: None,
-                message: format!("release links not looked up: {e}"),
-            });
-            return;
-        }
-    };
-    let http = match Http::new(config.clone()) {
-        Ok(h) => h,
-        Err(e) => {
-            report.warnings.push(Warning {
-                file: None,
-                line: None,
-                position: None,
-                message: format!("release links not looked up: {e}"),
-            });
+            report.warnings.push(Warning::general(format!(
+                "release links not looked up: {e}"
+            )));
             return;
         }
     };
@@ -445,12 +427,9 @@ fn expand_logs(
                     .map(|p| p.display().to_string()),
             );
             if out.len() == before {
-                warnings.push(Warning {
-                    file: None,
-                    line: None,
-                    position: None,
-                    message: format!("--log {arg}: the pattern matched no file"),
-                });
+                warnings.push(Warning::general(format!(
+                    "--log {arg}: the pattern matched no file"
+                )));
             }
         } else {
             out.push(ws.local(arg).display().to_string());

@@ -90,7 +90,7 @@ pub async fn collect(input: &ApiInput, agg: &mut Aggregator, tmp: &Path) -> Resu
     let mut jobs_to_read: Vec<(Job, Run)> = Vec::new();
     for run in &runs {
         if !run.is_completed() {
-            agg.warn(note(format!(
+            agg.warn(Warning::general(format!(
                 "run {} ({}) is {}: its jobs so far are triaged; use --wait to wait for it",
                 run.id,
                 run.name.as_deref().unwrap_or("?"),
@@ -130,15 +130,6 @@ pub async fn collect(input: &ApiInput, agg: &mut Aggregator, tmp: &Path) -> Resu
         }
     }
     Ok(collected)
-}
-
-fn note(message: String) -> Warning {
-    Warning {
-        file: None,
-        line: None,
-        position: None,
-        message,
-    }
 }
 
 async fn resolve(repo: &Repo, input: &ApiInput) -> Result<(Vec<Run>, Option<PullRequest>)> {
@@ -330,7 +321,10 @@ async fn read_artifacts(repo: &Repo, run: &Run, pattern: &str, agg: &mut Aggrega
     let artifacts = match repo.artifacts(run.id).await {
         Ok(a) => a,
         Err(e) => {
-            agg.warn(note(format!("artifacts of run {}: {e}", run.id)));
+            agg.warn(Warning::general(format!(
+                "artifacts of run {}: {e}",
+                run.id
+            )));
             return;
         }
     };

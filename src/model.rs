@@ -871,6 +871,16 @@ pub struct Warning {
 }
 
 impl Warning {
+    /// A warning about the run as a whole, not about one file.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            file: None,
+            line: None,
+            position: None,
+            message: message.into(),
+        }
+    }
+
     /// A warning about `file` (at `line` when given).
     pub fn in_file(file: &str, line: Option<u64>, message: impl Into<String>) -> Self {
         Self {

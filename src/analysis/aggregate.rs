@@ -553,15 +553,10 @@ impl Aggregator {
             })
             .collect();
         if budget.shortened + budget.details_dropped > 0 {
-            let w = Warning {
-                file: None,
-                line: None,
-                position: None,
-                message: format!(
-                    "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines and {} traceback(s) not kept; the logs have them",
-                    budget.shortened, budget.details_dropped
-                ),
-            };
+            let w = Warning::general(format!(
+                "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines and {} traceback(s) not kept; the logs have them",
+                budget.shortened, budget.details_dropped
+            ));
             if self.warnings.len() < MAX_WARNINGS {
                 self.warnings.push(w);
             } else {

@@ -29,12 +29,9 @@ pub fn junit_files(args: &[String], warnings: &mut Vec<Warning>) -> Result<Vec<P
                 add_path(&p, true, &mut out, warnings)?;
             }
             if !matched {
-                warnings.push(Warning {
-                    file: None,
-                    line: None,
-                    position: None,
-                    message: format!("--junit {arg}: the pattern matched no file"),
-                });
+                warnings.push(Warning::general(format!(
+                    "--junit {arg}: the pattern matched no file"
+                )));
             }
         } else {
             let p = Path::new(arg);
