@@ -15,6 +15,6 @@ for f in "$fx"/sentry-python/tox.*.ini ../tests/toxproject/tox*.ini; do
   i=$((i + 1)); head -c 65536 "$f" >"corpus/envlist/seed-$i"
 done
 grep -ho 'py[0-9.t]*-[a-z_0-9-]*-v[0-9][^ ,}]*\|py[0-9.t]*-[a-z_-]*' "$fx"/sentry-python/tox.current.ini | sort -u | awk 'NR <= 200' | while read -r n; do
-  i=$((i + 1)); printf '%s' "$n" >"corpus/target_name/seed-$RANDOM-$i"
+  i=$((i + 1)); printf '%s' "$n" >"corpus/target_name/seed-$i"
 done
 echo "seeded: $(ls corpus/* | wc -l) files"
