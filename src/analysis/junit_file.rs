@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_file_name};
-use crate::inputs::readahead::ReadAhead;
 use crate::model::{
     CaseOutcome, Category, Failure, FailureKind, FailureSource, MAX_FAILURES_PER_TARGET,
     MAX_MESSAGE, TargetName, TestCounts, is_plausible_env_name, truncate_str,
@@ -234,30 +233,16 @@ pub fn read_all(
     threads: usize,
     mut apply: impl FnMut(&JunitJob, Result<JunitFileResult, std::io::Error>),
 ) {
-    let cores = threads.clamp(1, 16);
-    // Fewer files than cores: each file's reads also get a thread of their own.
-    let read_ahead = jobs.len() < cores;
     let read_one = |job: &JunitJob| {
         let file_name = job
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let file = std::fs::File::open(&job.path)?;
-        let input: Box<dyn Read> = if read_ahead {
-            Box::new(ReadAhead::new(file)?)
-        } else {
-            Box::new(file)
-        };
-        Ok(read_junit(
-            &job.display,
-            &file_name,
-            job.explicit.as_deref(),
-            input,
-            known,
-        ))
+        std::fs::File::open(&job.path)
+            .map(|f| read_junit(&job.display, &file_name, job.explicit.as_deref(), f, known))
     };
-    let threads = cores.min(jobs.len().max(1));
+    let threads = threads.clamp(1, 16).min(jobs.len().max(1));
     if threads == 1 {
         for job in jobs {
             apply(job, read_one(job));

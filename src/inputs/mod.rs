@@ -23,7 +23,6 @@ pub mod http;
 pub mod junit;
 pub mod lines;
 pub mod pytest;
-pub mod readahead;
 pub mod releases;
 pub mod toxini;
 pub mod toxlog;
