@@ -115,14 +115,7 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         agg.warn(w);
     }
     // JUnit files are read on every core, and merged in order.
-    let mut jobs: Vec<JunitJob> = files
-        .iter()
-        .map(|p| JunitJob {
-            path: p.clone(),
-            display: p.display().to_string(),
-            explicit: None,
-        })
-        .collect();
+    let mut jobs: Vec<JunitJob> = files.iter().map(|p| JunitJob::found(p)).collect();
     for (target, path) in &input.junit_for {
         open(Path::new(path))?;
         jobs.push(JunitJob {

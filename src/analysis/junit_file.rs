@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_file_name};
@@ -224,6 +224,17 @@ pub struct JunitJob {
     pub explicit: Option<String>,
 }
 
+impl JunitJob {
+    /// A file found by a path, glob or directory walk: named by its path.
+    pub fn found(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            display: path.display().to_string(),
+            explicit: None,
+        }
+    }
+}
+
 /// Reads files on `threads` threads and hands each result to `apply` in the
 /// files' order (the report does not depend on the thread count). A file
 /// that cannot be opened gives `Err` with the OS's message.
@@ -291,14 +302,7 @@ mod tests {
             .map(|e| e.unwrap().path())
             .collect();
         paths.sort();
-        let jobs: Vec<JunitJob> = paths
-            .iter()
-            .map(|p| JunitJob {
-                path: p.clone(),
-                display: p.display().to_string(),
-                explicit: None,
-            })
-            .collect();
+        let jobs: Vec<JunitJob> = paths.iter().map(|p| JunitJob::found(p)).collect();
         let run = |threads| {
             let mut seen = Vec::new();
             read_all(&jobs, &HashSet::new(), threads, |job, r| {
