@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+mod common;
+
 use tox_triage::analyze::{AnalyzeInput, ForensicsOptions, analyze};
 use tox_triage::model::TargetStatus;
 
@@ -60,11 +62,8 @@ impl Repo {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("workspace");
         fs::create_dir_all(root.join("tests")).unwrap();
-        let r = Self { _dir: dir, root };
-        r.git(&["init", "-q", "-b", "main"]);
-        r.git(&["config", "user.email", "t@example.invalid"]);
-        r.git(&["config", "user.name", "t"]);
-        r
+        common::git_init(&root);
+        Self { _dir: dir, root }
     }
 
     fn write(&self, path: &str, text: &str) {
@@ -74,18 +73,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        common::git(&self.root, args)
     }
 
     fn commit(&self, message: &str) -> String {

@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::path::PathBuf;
 
+mod common;
+
 use tox_triage::analysis::verdict::added_suite_versions;
 use tox_triage::analyze::{AnalyzeInput, analyze};
 use tox_triage::inputs::toxini::ToxIni;
@@ -245,22 +247,8 @@ fn regressions_and_flakes_are_listed_in_the_report() {
 fn base_tox_ini_from_git() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.email", "t@example.invalid"]);
-    git(&["config", "user.name", "t"]);
+    let git = |args: &[&str]| common::git(repo, args);
+    common::git_init(repo);
     std::fs::copy("tests/toxproject/tox.base.ini", repo.join("tox.ini")).unwrap();
     git(&["add", "tox.ini"]);
     git(&["commit", "-q", "-m", "base"]);
