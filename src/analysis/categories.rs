@@ -469,7 +469,7 @@ mod tests {
             "E       asyncio.exceptions.TimeoutError: délai dépassé 🚀",
         );
         assert_eq!(c, Category::Timeout);
-        // A boundary next to a non-ASCII letter is still no boundary inside a word.
+        // Every `\b` is rewritten, nothing else is touched.
         assert_eq!(compiled_pattern(r"\bx\b"), r"(?-u:\b)x(?-u:\b)");
     }
 }
