@@ -1,6 +1,11 @@
-//! The JUnit reader on arbitrary bytes: no panic, bounded fields.
+//! The JUnit reader on arbitrary bytes: no panic, bounded fields, and a file
+//! read in pieces (split before `<testcase`/`<testsuite` tags, as large files
+//! are) gives exactly what the whole read gives, or is refused.
 #![no_main]
+use std::collections::HashSet;
+
 use libfuzzer_sys::fuzz_target;
+use tox_triage::analysis::junit_file::{read_junit, read_junit_pieces};
 use tox_triage::inputs::junit::{JunitCase, parse_junit};
 use tox_triage::model::{MAX_DETAILS, MAX_MESSAGE, MAX_TEST_ID};
 
@@ -11,4 +16,29 @@ fuzz_target!(|data: &[u8]| {
         assert!(c.details.len() <= MAX_DETAILS);
         assert!(c.attempts >= 1);
     });
+    let tags: Vec<usize> = memchr::memmem::find_iter(data, b"<test")
+        .filter(|&at| {
+            let rest = &data[at..];
+            [&b"<testcase"[..], b"<testsuite"].iter().any(|t| {
+                rest.strip_prefix(*t)
+                    .and_then(|r| r.first())
+                    .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
+            })
+        })
+        .collect();
+    if tags.is_empty() {
+        return;
+    }
+    let known = HashSet::new();
+    let whole = format!("{:?}", read_junit("f", "report.xml", None, data, &known));
+    let splits = [
+        vec![tags[tags.len() / 2]],
+        vec![tags[0], tags[tags.len() - 1]],
+        tags.iter().copied().step_by(3).collect(),
+    ];
+    for s in splits {
+        if let Some(r) = read_junit_pieces("f", "report.xml", data, &s, &known) {
+            assert_eq!(format!("{r:?}"), whole, "split at {s:?}");
+        }
+    }
 });

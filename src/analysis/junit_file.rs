@@ -3,12 +3,15 @@
 //! shared state, so files are read on several threads (see [`read_all`]) and
 //! merged in order, with the same report whatever the thread count.
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
-use crate::inputs::junit::{JunitCase, JunitSummary, parse_junit, target_from_file_name};
+use crate::inputs::junit::{
+    CaseBuf, Context, JunitCase, JunitSummary, Piece, Seam, parse_piece, target_from_file_name,
+};
 use crate::model::{
     CaseOutcome, Category, Failure, FailureKind, FailureSource, MAX_FAILURES_PER_TARGET,
     MAX_MESSAGE, TargetName, TestCounts, is_plausible_env_name, truncate_str,
@@ -17,8 +20,9 @@ use crate::model::{
 /// A JUnit file with at most this many test cases is a "run alone" (a test
 /// re-run on its own), whose passes are kept as order-or-state evidence.
 pub const SMALL_RUN: usize = 20;
-/// Traceback bytes one file may hold before its later failures keep only their message.
-const DETAILS_PER_FILE: usize = 4 << 20;
+/// Failure text (tracebacks) read from one file, in file order, before its
+/// later failures keep only their message.
+const DETAILS_PER_FILE: u64 = 4 << 20;
 
 /// The test cases of one target in one file.
 #[derive(Debug, Default)]
@@ -35,6 +39,8 @@ pub struct TargetCases {
     pub failures_omitted: u64,
     /// Passing test ids, kept when the file is a small run.
     pub passes: Vec<String>,
+    /// For each failure: the file's failure text up to and including it.
+    text_ends: Vec<u64>,
 }
 
 /// What one JUnit file holds.
@@ -105,58 +111,94 @@ fn last_error_line(details: &str) -> Option<&str> {
         .filter(|l| !l.is_empty())
 }
 
-/// Reads one JUnit file. `known` are target names the logs reported.
-pub fn read_junit<R: Read>(
-    display: &str,
-    file_name: &str,
-    explicit: Option<&str>,
-    input: R,
-    known: &HashSet<String>,
-) -> JunitFileResult {
-    let file_target = target_from_file_name(file_name);
-    let fallback = fallback_target(file_name);
-    let mut targets: Vec<TargetCases> = Vec::new();
-    let mut unmapped = 0u64;
-    let mut first_unmapped_suite = None;
-    let mut details_kept = 0usize;
-    // The target of the last suite seen: consecutive cases share their suite.
-    let mut last_suite: Option<Option<String>> = None;
-    let mut current = 0usize;
-    let mut mapped = true;
-    let summary = parse_junit(input, &mut |case: &JunitCase<'_>| {
-        if last_suite
+/// How a file's cases are placed under targets: the same for all its pieces.
+pub struct Placement<'a> {
+    explicit: Option<&'a str>,
+    file_target: Option<&'a str>,
+    fallback: String,
+    known: &'a HashSet<String>,
+}
+
+impl<'a> Placement<'a> {
+    /// For the file `file_name`, assigned to `explicit` or not; `known` are
+    /// the target names the logs reported.
+    pub fn new(file_name: &'a str, explicit: Option<&'a str>, known: &'a HashSet<String>) -> Self {
+        Self {
+            explicit,
+            file_target: target_from_file_name(file_name),
+            fallback: fallback_target(file_name),
+            known,
+        }
+    }
+}
+
+/// Test cases grouped by target, as a file (or a piece of one) is read.
+#[derive(Default)]
+struct Cases {
+    targets: Vec<TargetCases>,
+    index: HashMap<String, usize>,
+    /// A later piece's cases whose suite began before the piece: placed at the join.
+    head: TargetCases,
+    unmapped: u64,
+    first_unmapped_suite: Option<String>,
+    /// Bytes of failure text read so far, kept or not: the file's budget is
+    /// spent in file order, so pieces can be joined exactly.
+    failure_text: u64,
+    /// The suite of the last case, and where it was placed.
+    last_suite: Option<Option<String>>,
+    current: usize,
+    mapped: bool,
+}
+
+impl Cases {
+    /// The target for cases of `suite` (and whether a rule placed it).
+    fn slot(&mut self, place: &Placement<'_>, suite: Option<&str>) -> (usize, bool) {
+        if self
+            .last_suite
             .as_ref()
-            .is_none_or(|s| s.as_deref() != case.suite)
+            .is_none_or(|s| s.as_deref() != suite)
         {
-            last_suite = Some(case.suite.map(str::to_owned));
-            let target = match pick_target(explicit, case.suite, file_target, known) {
+            self.last_suite = Some(suite.map(str::to_owned));
+            let target = match pick_target(place.explicit, suite, place.file_target, place.known) {
                 Some(t) => {
-                    mapped = true;
-                    t.to_owned()
+                    self.mapped = true;
+                    t
                 }
                 None => {
-                    mapped = false;
-                    if first_unmapped_suite.is_none() {
-                        first_unmapped_suite = Some(truncate_str(case.suite.unwrap_or(""), 200));
+                    self.mapped = false;
+                    if self.first_unmapped_suite.is_none() {
+                        self.first_unmapped_suite = Some(truncate_str(suite.unwrap_or(""), 200));
                     }
-                    fallback.clone()
+                    place.fallback.as_str()
                 }
             };
-            current = match targets.iter().position(|t| t.target == target) {
-                Some(i) => i,
-                None => {
-                    targets.push(TargetCases {
-                        target,
-                        ..TargetCases::default()
-                    });
-                    targets.len() - 1
-                }
-            };
+            self.current = self.index_of(target);
         }
-        if !mapped {
-            unmapped += 1;
+        (self.current, self.mapped)
+    }
+
+    fn index_of(&mut self, target: &str) -> usize {
+        if let Some(&i) = self.index.get(target) {
+            return i;
         }
-        let t = &mut targets[current];
+        self.targets.push(TargetCases {
+            target: target.to_owned(),
+            ..TargetCases::default()
+        });
+        self.index.insert(target.to_owned(), self.targets.len() - 1);
+        self.targets.len() - 1
+    }
+
+    fn add(&mut self, place: &Placement<'_>, case: &JunitCase<'_>) {
+        let t = if case.inherited {
+            &mut self.head
+        } else {
+            let (i, mapped) = self.slot(place, case.suite);
+            if !mapped {
+                self.unmapped += 1;
+            }
+            &mut self.targets[i]
+        };
         t.counts.add(case.outcome, case.attempts);
         t.cases += 1;
         if case.outcome == CaseOutcome::Passed && t.passes.len() <= SMALL_RUN {
@@ -167,6 +209,7 @@ pub fn read_junit<R: Read>(
             CaseOutcome::Errored => FailureKind::Error,
             CaseOutcome::Passed | CaseOutcome::Skipped => return,
         };
+        self.failure_text += case.details.len() as u64;
         if t.failures.len() >= MAX_FAILURES_PER_TARGET {
             t.failures_omitted += 1;
             return;
@@ -174,8 +217,7 @@ pub fn read_junit<R: Read>(
         let message = first_line(case.message)
             .or_else(|| last_error_line(case.details))
             .unwrap_or("");
-        let details = if details_kept + case.details.len() <= DETAILS_PER_FILE {
-            details_kept += case.details.len();
+        let details = if self.failure_text <= DETAILS_PER_FILE {
             case.details.to_owned()
         } else {
             String::new()
@@ -190,12 +232,206 @@ pub fn read_junit<R: Read>(
             category: Category::Unknown,
             evidence: None,
         });
+        t.text_ends.push(self.failure_text);
+    }
+}
+
+/// Adds `src`'s cases to `dst`'s: `src` came after `text_before` bytes of failure text.
+fn absorb(dst: &mut TargetCases, src: TargetCases, text_before: u64) {
+    dst.counts.merge(&src.counts);
+    dst.cases += src.cases;
+    for (mut f, end) in src.failures.into_iter().zip(src.text_ends) {
+        if dst.failures.len() >= MAX_FAILURES_PER_TARGET {
+            dst.failures_omitted += 1;
+            continue;
+        }
+        let end = text_before + end;
+        if end > DETAILS_PER_FILE {
+            f.details = String::new();
+        }
+        dst.failures.push(f);
+        dst.text_ends.push(end);
+    }
+    dst.failures_omitted += src.failures_omitted;
+    for test in src.passes {
+        if dst.passes.len() <= SMALL_RUN {
+            dst.passes.push(test);
+        }
+    }
+}
+
+/// One piece of a file, read: its cases, what reading found, and its seam.
+pub struct PieceResult {
+    cases: Cases,
+    summary: JunitSummary,
+    seam: Seam,
+}
+
+/// Reads one piece of a file (the whole file is one piece).
+pub fn read_piece<R: Read>(place: &Placement<'_>, input: R, piece: Piece) -> PieceResult {
+    let mut cases = Cases::default();
+    let (summary, seam) = parse_piece(input, piece, &mut |case: &JunitCase<'_>| {
+        cases.add(place, case)
     });
+    PieceResult {
+        cases,
+        summary,
+        seam,
+    }
+}
+
+/// The pieces of a file joined so far, in file order.
+pub struct Joined {
+    cases: Cases,
+    summary: JunitSummary,
+    context: Context,
+    /// The last case read, which the next piece may hold more attempts of.
+    tail: Option<CaseBuf>,
+}
+
+impl Joined {
+    /// Starts from the file's first piece.
+    pub fn new(first: PieceResult) -> Self {
+        let mut context = Context::default();
+        context.advance(&first.seam);
+        Self {
+            cases: first.cases,
+            summary: first.summary,
+            context,
+            tail: first.seam.tail,
+        }
+    }
+
+    fn deliver(&mut self, place: &Placement<'_>, case: &CaseBuf) {
+        self.cases.add(place, &case.case());
+        self.summary.cases += 1;
+    }
+
+    /// Adds the next piece, as if the file had been read whole; `false` when
+    /// it cannot be joined (the file is then read whole).
+    pub fn join(&mut self, place: &Placement<'_>, next: PieceResult) -> bool {
+        let PieceResult {
+            cases,
+            summary,
+            mut seam,
+        } = next;
+        // A later piece is read as inside the root: the first piece must have begun it.
+        if !self.summary.is_junit
+            || self.summary.problem.is_some()
+            || summary.problem.is_some()
+            || !self.context.can_join(&seam)
+        {
+            tracing::debug!(
+                before = ?self.summary.problem,
+                piece = ?summary.problem,
+                complex = seam.complex,
+                "a piece does not join"
+            );
+            return false;
+        }
+        // The cases at the split: the previous piece's last, this piece's first.
+        let mut carry = self.tail.take();
+        if seam.suite_ended_first
+            && let Some(c) = carry.take()
+        {
+            self.deliver(place, &c);
+        }
+        if let Some(first) = seam.first.as_mut() {
+            first.settle(&self.context);
+        }
+        if let Some(tail) = seam.tail.as_mut() {
+            tail.settle(&self.context);
+        }
+        match (seam.first.take(), seam.tail.take()) {
+            (Some(first), tail) => {
+                match carry {
+                    Some(mut c) if c.same_test(&first) => {
+                        c.absorb(first);
+                        self.deliver(place, &c);
+                    }
+                    Some(c) => {
+                        self.deliver(place, &c);
+                        self.deliver(place, &first);
+                    }
+                    None => self.deliver(place, &first),
+                }
+                self.tail = tail;
+            }
+            (None, Some(tail)) => match carry {
+                Some(mut c) if c.same_test(&tail) => {
+                    c.absorb(tail);
+                    self.tail = Some(c);
+                }
+                Some(c) => {
+                    self.deliver(place, &c);
+                    self.tail = Some(tail);
+                }
+                None => self.tail = Some(tail),
+            },
+            (None, None) => self.tail = carry,
+        }
+        // Then the piece's cases, in its order: those of the suite open at the split first.
+        let text_before = self.cases.failure_text;
+        let Cases {
+            targets,
+            head,
+            unmapped,
+            first_unmapped_suite,
+            failure_text,
+            ..
+        } = cases;
+        if head.cases > 0 {
+            let (i, mapped) = self.cases.slot(place, self.context.suite());
+            if !mapped {
+                self.cases.unmapped += head.cases;
+            }
+            absorb(&mut self.cases.targets[i], head, text_before);
+        }
+        for t in targets {
+            let i = self.cases.index_of(&t.target);
+            absorb(&mut self.cases.targets[i], t, text_before);
+        }
+        self.cases.unmapped += unmapped;
+        if self.cases.first_unmapped_suite.is_none() {
+            self.cases.first_unmapped_suite = first_unmapped_suite;
+        }
+        self.cases.failure_text += failure_text;
+        self.cases.last_suite = None;
+        let s = &mut self.summary;
+        s.cases += summary.cases;
+        s.replaced_bytes += summary.replaced_bytes;
+        s.had_doctype |= summary.had_doctype;
+        if s.first_suite.is_none() {
+            s.first_suite = summary.first_suite;
+        }
+        self.context.advance(&seam);
+        true
+    }
+
+    /// The file's result, once its last piece is joined; `None` if the
+    /// pieces did not make a whole document.
+    pub fn finish(self, place: &Placement<'_>, display: &str) -> Option<JunitFileResult> {
+        (self.summary.is_junit && self.context.is_empty() && self.tail.is_none())
+            .then(|| file_result(place, display, self.cases, self.summary))
+    }
+}
+
+fn file_result(
+    place: &Placement<'_>,
+    display: &str,
+    cases: Cases,
+    summary: JunitSummary,
+) -> JunitFileResult {
+    let mut targets = cases.targets;
     let empty_target = (summary.cases == 0 && summary.is_junit).then(|| {
-        let suite = summary.suite_names.first().map(String::as_str);
-        pick_target(explicit, suite, file_target, known)
-            .map(str::to_owned)
-            .unwrap_or_else(|| fallback.clone())
+        pick_target(
+            place.explicit,
+            summary.first_suite.as_deref(),
+            place.file_target,
+            place.known,
+        )
+        .map(str::to_owned)
+        .unwrap_or_else(|| place.fallback.clone())
     });
     if summary.cases as usize > SMALL_RUN {
         for t in &mut targets {
@@ -205,12 +441,63 @@ pub fn read_junit<R: Read>(
     JunitFileResult {
         display: display.to_owned(),
         targets,
-        unmapped,
-        first_unmapped_suite,
-        fallback,
+        unmapped: cases.unmapped,
+        first_unmapped_suite: cases.first_unmapped_suite,
+        fallback: place.fallback.clone(),
         summary,
         empty_target,
     }
+}
+
+/// Reads one JUnit file whole. `known` are target names the logs reported.
+pub fn read_junit<R: Read>(
+    display: &str,
+    file_name: &str,
+    explicit: Option<&str>,
+    input: R,
+    known: &HashSet<String>,
+) -> JunitFileResult {
+    let place = Placement::new(file_name, explicit, known);
+    let r = read_piece(&place, input, Piece::Whole);
+    file_result(&place, display, r.cases, r.summary)
+}
+
+/// Reads `data` in pieces split at `splits` (increasing offsets) and joins
+/// them: `None` when they cannot be joined. With the same arguments,
+/// [`read_junit`] gives the same result whenever this gives one (tested, and
+/// checked by the `junit` fuzz target).
+pub fn read_junit_pieces(
+    display: &str,
+    file_name: &str,
+    data: &[u8],
+    splits: &[usize],
+    known: &HashSet<String>,
+) -> Option<JunitFileResult> {
+    let place = Placement::new(file_name, None, known);
+    let mut bounds = vec![0];
+    bounds.extend(splits.iter().copied().filter(|&s| s > 0 && s < data.len()));
+    bounds.push(data.len());
+    if bounds.len() == 2 {
+        return Some(read_junit(display, file_name, None, data, known));
+    }
+    let mut joined: Option<Joined> = None;
+    for (i, w) in bounds.windows(2).enumerate() {
+        let piece = match i {
+            0 => Piece::First,
+            _ if i + 2 == bounds.len() => Piece::Last,
+            _ => Piece::Middle,
+        };
+        let r = read_piece(&place, data.get(w[0]..w[1])?, piece);
+        match joined.as_mut() {
+            None => joined = Some(Joined::new(r)),
+            Some(j) => {
+                if !j.join(&place, r) {
+                    return None;
+                }
+            }
+        }
+    }
+    joined?.finish(&place, display)
 }
 
 /// A file to read: its path, how the report names it, and its assigned target.
@@ -235,44 +522,288 @@ impl JunitJob {
     }
 }
 
+/// When a file is split into pieces read on several threads.
+#[derive(Debug, Clone, Copy)]
+struct Splitting {
+    /// Files at least this large are split.
+    at: u64,
+    /// Into pieces about this large (at least).
+    piece: u64,
+}
+
+impl Splitting {
+    const DEFAULT: Splitting = Splitting {
+        at: 32 << 20,
+        piece: 16 << 20,
+    };
+}
+
+/// Most pieces a file is split into.
+const MAX_PIECES: u64 = 256;
+/// How far past a nominal split point a tag to split before is looked for.
+const SPLIT_SEARCH: u64 = 4 << 20;
+
+/// Where to split a file of `size` bytes into about `pieces` pieces: before
+/// `<testcase` or `<testsuite` tags. A split that falls inside a comment or
+/// CDATA section is found out when the pieces are joined.
+pub fn split_points<F: Read + Seek>(file: &mut F, size: u64, pieces: u64) -> Vec<u64> {
+    let mut splits: Vec<u64> = Vec::new();
+    let mut window = vec![0u8; 64 << 10];
+    for k in 1..pieces {
+        let nominal = size / pieces * k;
+        let from = splits.last().map_or(nominal, |&p| nominal.max(p + 1));
+        if let Ok(Some(at)) = find_tag(file, from, &mut window)
+            && at < size
+            && splits.last().is_none_or(|&p| at > p)
+        {
+            splits.push(at);
+        }
+    }
+    splits
+}
+
+/// The first `<testcase` or `<testsuite` start tag at or after `from`.
+fn find_tag<F: Read + Seek>(
+    file: &mut F,
+    from: u64,
+    window: &mut [u8],
+) -> std::io::Result<Option<u64>> {
+    const TAGS: [&[u8]; 2] = [b"<testcase", b"<testsuite"];
+    let finder = memchr::memmem::Finder::new(b"<test");
+    let mut pos = from;
+    while pos < from + SPLIT_SEARCH {
+        file.seek(SeekFrom::Start(pos))?;
+        let mut len = 0;
+        while len < window.len() {
+            match file.read(&mut window[len..])? {
+                0 => break,
+                n => len += n,
+            }
+        }
+        let buf = &window[..len];
+        for at in finder.find_iter(buf) {
+            let rest = &buf[at..];
+            for tag in TAGS {
+                if let Some(next) = rest.strip_prefix(tag).and_then(|r| r.first())
+                    && matches!(next, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')
+                {
+                    return Ok(Some(pos + at as u64));
+                }
+            }
+        }
+        if len < window.len() {
+            return Ok(None);
+        }
+        // Overlap windows so that a tag across their edge is seen.
+        pos += (len - 16) as u64;
+    }
+    Ok(None)
+}
+
+/// One unit of work: a file, or a piece of one.
+struct Unit {
+    job: usize,
+    piece: Piece,
+    start: u64,
+    end: Option<u64>,
+}
+
+/// What reading a unit gave.
+enum UnitResult {
+    Whole(std::io::Result<JunitFileResult>),
+    Piece(std::io::Result<Box<PieceResult>>),
+}
+
+/// Splits the jobs into units: large files into pieces when there are threads to read them.
+fn plan(jobs: &[JunitJob], threads: usize, split: Splitting) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for (job, j) in jobs.iter().enumerate() {
+        let splits = match std::fs::File::open(&j.path) {
+            Ok(mut f) if threads > 1 => {
+                let size = f.metadata().map_or(0, |m| m.len());
+                if size >= split.at {
+                    // Many pieces: fewer results wait in memory, and the threads finish together.
+                    let pieces = (size / split.piece).clamp(threads as u64, MAX_PIECES);
+                    split_points(&mut f, size, pieces)
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        };
+        if splits.is_empty() {
+            units.push(Unit {
+                job,
+                piece: Piece::Whole,
+                start: 0,
+                end: None,
+            });
+            continue;
+        }
+        let mut start = 0;
+        for (i, &at) in splits.iter().enumerate() {
+            units.push(Unit {
+                job,
+                piece: if i == 0 { Piece::First } else { Piece::Middle },
+                start,
+                end: Some(at),
+            });
+            start = at;
+        }
+        units.push(Unit {
+            job,
+            piece: Piece::Last,
+            start,
+            end: None,
+        });
+    }
+    units
+}
+
+fn file_name(job: &JunitJob) -> String {
+    job.path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn read_whole(job: &JunitJob, known: &HashSet<String>) -> std::io::Result<JunitFileResult> {
+    let f = std::fs::File::open(&job.path)?;
+    Ok(read_junit(
+        &job.display,
+        &file_name(job),
+        job.explicit.as_deref(),
+        f,
+        known,
+    ))
+}
+
+fn read_unit(unit: &Unit, job: &JunitJob, known: &HashSet<String>) -> UnitResult {
+    if unit.piece == Piece::Whole {
+        return UnitResult::Whole(read_whole(job, known));
+    }
+    let read = || -> std::io::Result<PieceResult> {
+        let mut f = std::fs::File::open(&job.path)?;
+        f.seek(SeekFrom::Start(unit.start))?;
+        let name = file_name(job);
+        let place = Placement::new(&name, job.explicit.as_deref(), known);
+        Ok(match unit.end {
+            Some(end) => read_piece(&place, f.take(end - unit.start), unit.piece),
+            None => read_piece(&place, f, unit.piece),
+        })
+    };
+    UnitResult::Piece(read().map(Box::new))
+}
+
+/// At most this many units are read ahead of the one applied next.
+struct Window {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Window {
+    fn take(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+    }
+
+    fn give(&self) {
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.freed.notify_one();
+    }
+}
+
 /// Reads files on `threads` threads and hands each result to `apply` in the
-/// files' order (the report does not depend on the thread count). A file
-/// that cannot be opened gives `Err` with the OS's message.
+/// files' order (the report does not depend on the thread count). A large
+/// file is read in pieces on every thread and joined; if its pieces cannot
+/// be joined it is read again whole. A file that cannot be opened gives
+/// `Err` with the OS's message.
 pub fn read_all(
     jobs: &[JunitJob],
     known: &HashSet<String>,
     threads: usize,
+    apply: impl FnMut(&JunitJob, Result<JunitFileResult, std::io::Error>),
+) {
+    read_all_with(jobs, known, threads, Splitting::DEFAULT, apply);
+}
+
+fn read_all_with(
+    jobs: &[JunitJob],
+    known: &HashSet<String>,
+    threads: usize,
+    split: Splitting,
     mut apply: impl FnMut(&JunitJob, Result<JunitFileResult, std::io::Error>),
 ) {
-    let read_one = |job: &JunitJob| {
-        let file_name = job
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        std::fs::File::open(&job.path)
-            .map(|f| read_junit(&job.display, &file_name, job.explicit.as_deref(), f, known))
+    let threads = threads.clamp(1, 16);
+    let units = plan(jobs, threads, split);
+    let threads = threads.min(units.len().max(1));
+    // Pieces joined so far of the file being applied.
+    let mut joined: Option<Joined> = None;
+    let mut broken = false;
+    let mut collect = |unit: &Unit, result: UnitResult| {
+        let job = &jobs[unit.job];
+        let piece = match result {
+            UnitResult::Whole(r) => return apply(job, r),
+            UnitResult::Piece(r) => r,
+        };
+        let name = file_name(job);
+        let place = Placement::new(&name, job.explicit.as_deref(), known);
+        match (piece, unit.piece) {
+            (Ok(p), Piece::First) => {
+                joined = Some(Joined::new(*p));
+                broken = false;
+            }
+            (Ok(p), _) if !broken => {
+                broken = !joined.as_mut().is_some_and(|j| j.join(&place, *p));
+            }
+            _ => broken = true,
+        }
+        if unit.piece == Piece::Last {
+            let whole = joined
+                .take()
+                .filter(|_| !broken)
+                .and_then(|j| j.finish(&place, &job.display));
+            match whole {
+                Some(r) => apply(job, Ok(r)),
+                None => {
+                    tracing::debug!(file = %job.display, "pieces do not join: reading the file whole");
+                    apply(job, read_whole(job, known));
+                }
+            }
+        }
     };
-    let threads = threads.clamp(1, 16).min(jobs.len().max(1));
     if threads == 1 {
-        for job in jobs {
-            apply(job, read_one(job));
+        for unit in &units {
+            collect(unit, read_unit(unit, &jobs[unit.job], known));
         }
         return;
     }
     let next = AtomicUsize::new(0);
+    let window = Window {
+        free: Mutex::new(threads + 1),
+        freed: Condvar::new(),
+    };
     std::thread::scope(|scope| {
-        // Bounded: a worker waits when results pile up ahead of the one applied next.
-        let (tx, rx) = std::sync::mpsc::sync_channel(threads * 2);
+        let (tx, rx) = std::sync::mpsc::channel();
         for _ in 0..threads {
             let tx = tx.clone();
-            let next = &next;
-            let read_one = &read_one;
+            let (next, window, units) = (&next, &window, &units);
             scope.spawn(move || {
                 loop {
+                    // Bounded: a worker waits while results pile up ahead of the one applied next.
+                    window.take();
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(job) = jobs.get(i) else { break };
-                    if tx.send((i, read_one(job))).is_err() {
+                    let Some(unit) = units.get(i) else {
+                        window.give();
+                        break;
+                    };
+                    if tx
+                        .send((i, read_unit(unit, &jobs[unit.job], known)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -284,7 +815,8 @@ pub fn read_all(
         for (i, result) in rx {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&expected) {
-                apply(&jobs[expected], result);
+                collect(&units[expected], result);
+                window.give();
                 expected += 1;
             }
         }
@@ -320,6 +852,229 @@ mod tests {
         let one = run(1);
         assert_eq!(one.len(), jobs.len());
         assert_eq!(run(4), one);
+    }
+
+    /// Every offset a piece may begin at: before `<testcase` and `<testsuite` tags.
+    fn candidates(xml: &str) -> Vec<usize> {
+        let mut cursor = std::io::Cursor::new(xml.as_bytes());
+        let mut window = vec![0u8; 64];
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Ok(Some(at)) = find_tag(&mut cursor, from, &mut window) {
+            out.push(at as usize);
+            from = at + 1;
+        }
+        out
+    }
+
+    fn whole(xml: &str) -> String {
+        format!(
+            "{:?}",
+            read_junit("f", "report.xml", None, xml.as_bytes(), &HashSet::new())
+        )
+    }
+
+    fn pieces(xml: &str, splits: &[usize]) -> Option<String> {
+        read_junit_pieces("f", "report.xml", xml.as_bytes(), splits, &HashSet::new())
+            .map(|r| format!("{r:?}"))
+    }
+
+    /// Splits `xml` at every candidate (and every pair of them when there are
+    /// few): the joined pieces equal the whole read, or do not join. Returns
+    /// the splits that did not join.
+    fn check_splits(xml: &str) -> Vec<Vec<usize>> {
+        let expected = whole(xml);
+        let cands = candidates(xml);
+        let mut sets: Vec<Vec<usize>> = cands.iter().map(|&c| vec![c]).collect();
+        if cands.len() <= 40 {
+            for (i, &a) in cands.iter().enumerate() {
+                for &b in &cands[i + 1..] {
+                    sets.push(vec![a, b]);
+                }
+            }
+        }
+        let mut refused = Vec::new();
+        for set in sets {
+            match pieces(xml, &set) {
+                Some(got) => assert_eq!(got, expected, "split at {set:?}"),
+                None => refused.push(set),
+            }
+        }
+        refused
+    }
+
+    /// pytest's shape: one suite, reruns (consecutive attempts), failures with
+    /// tracebacks, entities and CDATA.
+    const PYTEST: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="py3.12-redis-v6.4.0" errors="1" failures="2" skipped="1" tests="9">
+<testcase classname="tests.test_a" name="test_ok" time="0.1"/>
+<testcase classname="tests.test_a" name="test_flaky" time="0.1"><failure message="first &amp; worst">E   boom</failure></testcase>
+<testcase classname="tests.test_a" name="test_flaky" time="0.1"/>
+<testcase classname="tests.test_a.TestK" name="test_f[&lt;1&gt;]" time="0.2"><failure message="assert 1 == 2"><![CDATA[def test_f():
+>       assert 1 == 2
+E       assert 1 == 2]]></failure></testcase>
+<testcase classname="tests.test_a.TestK" name="test_f[&lt;1&gt;]" time="0.2"><failure message="assert 1 == 2">again</failure></testcase>
+<testcase classname="tests.test_b" name="test_skip"><skipped type="pytest.skip" message="no redis">skip</skipped></testcase>
+<testcase classname="tests.test_b" name="test_err"><error message="fixture failed">E   ConnectionError: refused</error><system-out>out &lt;x&gt;</system-out></testcase>
+<testcase classname="tests.test_b" name="test_z"><properties><property name="k" value="v"/></properties></testcase>
+<testcase classname="tests.test_b" name="test_last"/>
+</testsuite></testsuites>
+"#;
+
+    #[test]
+    fn pytest_files_split_anywhere_read_as_whole() {
+        assert_eq!(check_splits(PYTEST), Vec::<Vec<usize>>::new());
+        let bare = PYTEST
+            .replace("<testsuites name=\"pytest tests\">", "")
+            .replace("</testsuites>", "");
+        // Only a split before the root element is refused (the file is then read whole).
+        let root = bare.find("<testsuite").unwrap();
+        let refused = check_splits(&bare);
+        assert!(!refused.is_empty());
+        assert!(refused.iter().all(|s| s[0] == root), "{refused:?}");
+    }
+
+    #[test]
+    fn suites_named_after_targets_split_anywhere_read_as_whole() {
+        let xml = r#"<testsuites>
+<testsuite name="py3.11-a"><testcase classname="t" name="a"/><testcase classname="t" name="b"><failure message="x">tb</failure></testcase></testsuite>
+<testsuite name="py3.12-a"><testcase classname="t" name="a"/><testcase classname="t" name="a"/></testsuite>
+<testsuite name="py3.11-a"><testcase classname="t" name="c"><error message="e"/></testcase></testsuite>
+<testsuite name="py3.12-a" tests="0"/>
+<testsuite name="pytest"><testcase classname="t" name="d"/></testsuite>
+</testsuites>"#;
+        assert_eq!(check_splits(xml), Vec::<Vec<usize>>::new());
+    }
+
+    #[test]
+    fn odd_shapes_join_exactly_or_not_at_all() {
+        let docs = [
+            // Nested suites, named and not, with cases after the inner one.
+            r#"<testsuites><testsuite name="outer"><testcase classname="t" name="a"/><testsuite name="inner"><testcase classname="t" name="b"/></testsuite><testsuite><testcase classname="t" name="c"/></testsuite><testcase classname="t" name="d"><failure/></testcase></testsuite></testsuites>"#,
+            // Cases outside any suite, and an unnamed root suite.
+            r#"<testsuites><testcase classname="t" name="a"/><testcase classname="t" name="a"/><testsuite name="s"><testcase classname="t" name="a"/></testsuite><testcase classname="t" name="z"/></testsuites>"#,
+            r#"<testsuite><testcase classname="t" name="a"/><testcase classname="t" name="b"><failure message="m"/></testcase></testsuite>"#,
+            // Tags inside CDATA and comments are not tags.
+            r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"><failure><![CDATA[<testcase name="x"> <testsuite >]]></failure></testcase><!-- <testcase a="1"> --><testcase classname="t" name="b"/></testsuite></testsuites>"#,
+            // Broken: mismatched end tag after a split, end tags with no start, truncated.
+            r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"/><testcase classname="t" name="b"></testsuite></testcase></testsuites>"#,
+            r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"/></testsuite></testsuites></testsuites><testcase classname="t" name="q"/>"#,
+            r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"/><testcase classname="t" name="b"><failure message="x">trace"#,
+            // A DOCTYPE, a second declaration, a testcase in a testcase.
+            r#"<!DOCTYPE x [<!ENTITY e "v">]><testsuites><testsuite name="s"><testcase classname="t" name="a">&e;</testcase><testcase classname="t" name="b"/></testsuite></testsuites>"#,
+            r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"/><?xml version="1.0"?><testcase classname="t" name="b"/></testsuite></testsuites>"#,
+            r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"><testcase classname="t" name="b"/></testcase></testsuite></testsuites>"#,
+        ];
+        for doc in docs {
+            check_splits(doc);
+        }
+    }
+
+    #[test]
+    fn splits_inside_cdata_or_comments_do_not_join() {
+        let xml = r#"<testsuites><testsuite name="s"><testcase classname="t" name="a"><failure><![CDATA[<testcase name="x">]]></failure></testcase><!-- <testsuite > --><testcase classname="t" name="b"/></testsuite></testsuites>"#;
+        let inside = [
+            xml.find("<testcase name=").unwrap(),
+            xml.find("<testsuite >").unwrap(),
+        ];
+        for at in inside {
+            assert!(candidates(xml).contains(&at));
+            assert_eq!(pieces(xml, &[at]), None, "split at {at}");
+        }
+    }
+
+    #[test]
+    fn the_failure_text_budget_is_spent_in_file_order_across_pieces() {
+        // 20 targets, 700 failures of 7 KB: the 4 MB budget runs out part way.
+        let tb = "E   x\n".repeat(1200);
+        let mut xml = String::from("<testsuites>");
+        for i in 0..700 {
+            xml.push_str(&format!(
+                r#"<testsuite name="py3.12-t{}"><testcase classname="t" name="c{i}"><failure message="m">{tb}</failure></testcase></testsuite>"#,
+                i % 20
+            ));
+        }
+        xml.push_str("</testsuites>");
+        let expected = whole(&xml);
+        let r = read_junit("f", "report.xml", None, xml.as_bytes(), &HashSet::new());
+        let with_details = r
+            .targets
+            .iter()
+            .flat_map(|t| &t.failures)
+            .filter(|f| !f.details.is_empty())
+            .count();
+        assert!(with_details > 500 && with_details < 700, "{with_details}");
+        let cands = candidates(&xml);
+        for n in [2, 3, 7] {
+            let splits: Vec<usize> = (1..n).map(|k| cands[cands.len() * k / n]).collect();
+            assert_eq!(pieces(&xml, &splits).as_deref(), Some(expected.as_str()));
+        }
+    }
+
+    #[test]
+    fn real_fixture_files_split_anywhere_read_as_whole() {
+        let mut checked = 0;
+        for dir in [
+            "tests/fixtures/tox4-sequential/junit",
+            "tests/fixtures/tox4-parallel-live/junit",
+            "tests/fixtures/tox3/junit",
+        ] {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                let Ok(xml) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                if candidates(&xml).len() > 400 {
+                    continue;
+                }
+                let refused = check_splits(&xml);
+                let pytest = xml.contains("<testsuites") && !xml.contains("DOCTYPE");
+                assert!(
+                    !pytest || refused.is_empty(),
+                    "{}: splits refused: {refused:?}",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "{checked}");
+    }
+
+    #[test]
+    fn a_large_file_read_in_pieces_on_threads_gives_the_whole_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xml");
+        let mut xml = String::from("<testsuites><testsuite name=\"py3.12-x\">");
+        for i in 0..4000 {
+            let body = match i % 50 {
+                0 => r#"><failure message="boom">E   AssertionError</failure></testcase>"#,
+                1 => r#"><skipped message="s"/></testcase>"#,
+                _ => "/>",
+            };
+            xml.push_str(&format!(
+                r#"<testcase classname="tests.test_m{}" name="t{i}"{body}"#,
+                i / 100
+            ));
+        }
+        xml.push_str("</testsuite></testsuites>");
+        std::fs::write(&path, &xml).unwrap();
+        let jobs = vec![JunitJob::found(&path)];
+        let read = |threads, split| {
+            let mut out = Vec::new();
+            read_all_with(&jobs, &HashSet::new(), threads, split, |_, r| {
+                out.push(format!("{:?}", r.unwrap()))
+            });
+            out
+        };
+        let split = Splitting {
+            at: 1024,
+            piece: 4096,
+        };
+        let units = plan(&jobs, 4, split);
+        assert!(units.len() > 8, "{}", units.len());
+        assert!(units.iter().all(|u| u.piece != Piece::Whole));
+        assert_eq!(read(4, split), read(1, Splitting::DEFAULT));
+        assert_eq!(read(2, split), read(1, Splitting::DEFAULT));
     }
 
     #[test]

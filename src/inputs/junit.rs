@@ -25,6 +25,9 @@ use crate::model::{CaseOutcome, MAX_DETAILS, MAX_MESSAGE, MAX_TEST_ID, is_plausi
 pub struct JunitCase<'a> {
     /// Name of the innermost enclosing `<testsuite>` (pytest: `junit_suite_name`).
     pub suite: Option<&'a str>,
+    /// In a later piece of a split file (see [`parse_piece`]): the case's suite
+    /// was opened before the piece began, so `suite` is not known here.
+    pub inherited: bool,
     /// The `classname` attribute.
     pub classname: &'a str,
     /// The `name` attribute.
@@ -65,8 +68,8 @@ impl<F: FnMut(&JunitCase<'_>)> JunitSink for F {
 /// What reading one file found, besides its cases.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JunitSummary {
-    /// Distinct `<testsuite name>` values, in order (at most 100 kept).
-    pub suite_names: Vec<String>,
+    /// The first `<testsuite name>` value.
+    pub first_suite: Option<String>,
     /// Test cases handed to the sink.
     pub cases: u64,
     /// The root element was `<testsuites>` or `<testsuite>`.
@@ -101,8 +104,9 @@ enum Elem {
 }
 
 /// An owned, reusable copy of one test case.
-#[derive(Debug, Default)]
-struct CaseBuf {
+#[derive(Debug, Default, Clone)]
+pub struct CaseBuf {
+    inherited: bool,
     has_suite: bool,
     suite: String,
     classname: String,
@@ -117,6 +121,7 @@ struct CaseBuf {
 
 impl CaseBuf {
     fn reset(&mut self) {
+        self.inherited = false;
         self.has_suite = false;
         self.suite.clear();
         self.classname.clear();
@@ -129,12 +134,154 @@ impl CaseBuf {
         self.attempts = 1;
     }
 
-    fn same_test(&self, other: &CaseBuf) -> bool {
-        self.has_suite == other.has_suite
+    /// Whether `other` is another attempt of this test (pytest-rerunfailures
+    /// writes one `<testcase>` per attempt, one after another).
+    pub fn same_test(&self, other: &CaseBuf) -> bool {
+        self.inherited == other.inherited
+            && self.has_suite == other.has_suite
             && self.name == other.name
             && self.classname == other.classname
             && self.suite == other.suite
             && self.file == other.file
+    }
+
+    /// An inherited case's suite, once the pieces before it are known.
+    pub fn settle(&mut self, context: &Context) {
+        if self.inherited {
+            self.inherited = false;
+            self.suite.clear();
+            self.has_suite = false;
+            if let Some(s) = context.suite() {
+                self.has_suite = true;
+                self.suite.push_str(s);
+            }
+        }
+    }
+
+    /// The case as handed to a sink.
+    pub fn case(&self) -> JunitCase<'_> {
+        JunitCase {
+            suite: self.has_suite.then_some(self.suite.as_str()),
+            inherited: self.inherited,
+            classname: &self.classname,
+            name: &self.name,
+            file: self.has_file.then_some(self.file.as_str()),
+            outcome: self.outcome.unwrap_or(CaseOutcome::Passed),
+            message: &self.message,
+            details: &self.details,
+            attempts: self.attempts.max(1),
+        }
+    }
+
+    /// `later` is another attempt of this case: it takes the later attempt's
+    /// outcome and text, and the attempts of both (as within one piece).
+    pub fn absorb(&mut self, later: CaseBuf) {
+        let attempts = self.attempts + later.attempts;
+        *self = later;
+        self.attempts = attempts;
+    }
+}
+
+/// Which part of a file a [`parse_piece`] call reads. A large file is split
+/// before `<testcase` or `<testsuite` tags and its pieces read on several
+/// threads; [`Seam`]s then join them, or say they cannot be joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Piece {
+    /// The whole file.
+    #[default]
+    Whole,
+    /// From the start of the file to a split.
+    First,
+    /// From a split to the next.
+    Middle,
+    /// From a split to the end of the file.
+    Last,
+}
+
+impl Piece {
+    /// The piece begins after a split.
+    fn later(self) -> bool {
+        matches!(self, Piece::Middle | Piece::Last)
+    }
+}
+
+/// An element open at a split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OpenElem {
+    elem: Elem,
+    /// Its qualified name, as end tags must repeat it.
+    name: Vec<u8>,
+    /// For a `<testsuite>`: the suite name in force inside it.
+    suite: Option<String>,
+}
+
+/// What a piece leaves at its edges, for joining it to its neighbours.
+#[derive(Debug, Default)]
+pub struct Seam {
+    /// End tags (qualified names) of elements opened before the piece, in order.
+    underflow: Vec<Vec<u8>>,
+    /// Elements still open where the piece ends.
+    open: Vec<OpenElem>,
+    /// A later piece's first case, held back: it may be another attempt of
+    /// the previous piece's last case.
+    pub first: Option<CaseBuf>,
+    /// A `</testsuite>` ended the previous piece's last case before this
+    /// piece's first case.
+    pub suite_ended_first: bool,
+    /// The piece's last case, not handed on: the next piece may hold more attempts of it.
+    pub tail: Option<CaseBuf>,
+    /// The piece holds a shape the join does not handle (the file is then read whole).
+    pub complex: bool,
+}
+
+/// The elements open at a split, as known from the pieces before it.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    open: Vec<OpenElem>,
+}
+
+/// Most end tags of elements opened before a piece that it may close.
+const MAX_UNDERFLOW: usize = 64;
+
+impl Context {
+    /// The suite name in force at the split: an inherited case's suite.
+    pub fn suite(&self) -> Option<&str> {
+        self.open
+            .iter()
+            .rev()
+            .find(|o| o.elem == Elem::Suite)
+            .and_then(|o| o.suite.as_deref())
+    }
+
+    /// Nothing is open: the document is complete.
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Whether the piece after this split can be joined: the split is not
+    /// inside a test case, and the piece's end tags close what is open here
+    /// (the check quick-xml makes on a whole file).
+    pub fn can_join(&self, seam: &Seam) -> bool {
+        if seam.complex
+            || self
+                .open
+                .iter()
+                .any(|o| matches!(o.elem, Elem::Case | Elem::Result | Elem::Rerun))
+            || seam.underflow.len() > self.open.len()
+        {
+            return false;
+        }
+        seam.underflow
+            .iter()
+            .zip(self.open.iter().rev())
+            .all(|(closed, open)| *closed == open.name)
+    }
+
+    /// The elements open after the piece (call after [`Context::can_join`]).
+    pub fn advance(&mut self, seam: &Seam) {
+        let keep = self.open.len().saturating_sub(seam.underflow.len());
+        self.open.truncate(keep);
+        self.open.extend(seam.open.iter().cloned());
     }
 }
 
@@ -142,14 +289,33 @@ impl CaseBuf {
 /// Never fails: a fault ends reading and is described in [`JunitSummary::problem`],
 /// after every case read before it has been passed on.
 pub fn parse_junit<R: Read, S: JunitSink>(input: R, sink: &mut S) -> JunitSummary {
+    parse_piece(input, Piece::Whole, sink).0
+}
+
+/// Reads one piece of a JUnit document (see [`Piece`]). A later piece begins
+/// inside elements it has not seen: their end tags are recorded in the
+/// [`Seam`], and its cases before any suite of its own are marked
+/// [`JunitCase::inherited`]. A piece that does not reach the end of the file
+/// keeps its last case in the seam, unread elements open.
+pub fn parse_piece<R: Read, S: JunitSink>(
+    input: R,
+    piece: Piece,
+    sink: &mut S,
+) -> (JunitSummary, Seam) {
     let mut reader = quick_xml::Reader::from_reader(Utf8Lossy::new(input));
     {
         let config = reader.config_mut();
         config.trim_text(false);
         config.expand_empty_elements = false;
-        config.check_end_names = true;
+        // A later piece closes elements it never saw: State checks its end tags.
+        config.check_end_names = !piece.later();
+        config.allow_unmatched_ends = piece.later();
     }
-    let mut state = State::default();
+    let mut state = State {
+        piece,
+        seen_root: piece.later(),
+        ..State::default()
+    };
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         buf.clear();
@@ -166,7 +332,7 @@ pub fn parse_junit<R: Read, S: JunitSink>(input: R, sink: &mut S) -> JunitSummar
         match event {
             Event::Start(e) => state.open(&e, false, sink),
             Event::Empty(e) => state.open(&e, true, sink),
-            Event::End(_) => state.close(sink),
+            Event::End(e) => state.close(e.name().as_ref().as_bytes(), sink),
             Event::Text(t) => state.text(&t),
             Event::CData(t) => state.text(&t),
             Event::GeneralRef(r) => {
@@ -183,7 +349,14 @@ pub fn parse_junit<R: Read, S: JunitSink>(input: R, sink: &mut S) -> JunitSummar
                     state.text(";");
                 }
             }
-            Event::DocType(_) => state.summary.had_doctype = true,
+            Event::DocType(_) => {
+                state.summary.had_doctype = true;
+                state.seam.complex |= piece.later();
+            }
+            Event::Eof if matches!(piece, Piece::First | Piece::Middle) => {
+                state.seam.open = state.open_elems();
+                break;
+            }
             Event::Eof => {
                 if let Some(open) = state.stack.last() {
                     state.problem = Some(JunitProblem {
@@ -202,27 +375,44 @@ pub fn parse_junit<R: Read, S: JunitSink>(input: R, sink: &mut S) -> JunitSummar
                 }
                 break;
             }
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            Event::Decl(_) => state.seam.complex |= piece.later(),
+            Event::Comment(_) | Event::PI(_) => {}
         }
         if state.problem.is_some() {
             break;
         }
     }
-    state.flush(sink);
+    if matches!(piece, Piece::First | Piece::Middle) && state.problem.is_none() {
+        if state.has_pending {
+            state.has_pending = false;
+            state.seam.tail = Some(state.pending.clone());
+        }
+    } else {
+        state.flush(sink);
+    }
     let mut summary = state.summary;
+    // In a split file, the joined pieces tell (a first piece may end before the root).
     summary.problem = state.problem.or_else(|| {
-        (!summary.is_junit).then(|| JunitProblem {
+        (!summary.is_junit && piece == Piece::Whole).then(|| JunitProblem {
             position: 0,
             message: "no <testsuites> or <testsuite> element: not a JUnit report".to_owned(),
         })
     });
     summary.replaced_bytes = reader.get_ref().replaced();
-    summary
+    (summary, state.seam)
 }
 
 #[derive(Default)]
 struct State {
+    piece: Piece,
     stack: Vec<Elem>,
+    /// In a piece: the qualified names of the open elements, concatenated, and where each starts.
+    names: Vec<u8>,
+    name_starts: Vec<usize>,
+    seam: Seam,
+    /// In a later piece: a case of a suite of its own was read, or an
+    /// inherited `</testsuite>`: later inherited cases are not joined.
+    left_inherited: bool,
     /// The suite name in force for each open `<testsuite>` (its own, or inherited).
     suites: Vec<Option<String>>,
     current: CaseBuf,
@@ -256,9 +446,13 @@ impl State {
             "testsuites" => Elem::Suites,
             "testsuite" => {
                 let own = attr(e, "name").map(|n| {
-                    self.note_suite(&n);
+                    if self.summary.first_suite.is_none() {
+                        self.summary.first_suite = Some(n.clone().into_owned());
+                    }
                     n.into_owned()
                 });
+                // An unnamed suite inside one the piece did not see: its name is not known here.
+                self.seam.complex |= self.piece.later() && own.is_none() && self.suites.is_empty();
                 let inherited = self.suites.last().cloned().flatten();
                 if !empty {
                     self.suites.push(own.or(inherited));
@@ -267,6 +461,12 @@ impl State {
             }
             "testcase" => {
                 self.current.reset();
+                if self.piece.later() && self.suites.is_empty() {
+                    self.current.inherited = true;
+                    self.seam.complex |= self.left_inherited;
+                } else {
+                    self.left_inherited |= self.piece.later();
+                }
                 if let Some(Some(s)) = self.suites.last() {
                     self.current.has_suite = true;
                     self.current.suite.push_str(s);
@@ -323,10 +523,49 @@ impl State {
         };
         if !empty {
             self.stack.push(elem);
+            if self.piece != Piece::Whole {
+                self.name_starts.push(self.names.len());
+                self.names.extend_from_slice(e.name().as_ref().as_bytes());
+            }
         }
     }
 
-    fn close<S: JunitSink>(&mut self, sink: &mut S) {
+    fn close<S: JunitSink>(&mut self, name: &[u8], sink: &mut S) {
+        if self.piece != Piece::Whole {
+            match self.name_starts.pop() {
+                Some(start) => {
+                    if self.names[start..] != *name {
+                        self.problem = Some(JunitProblem {
+                            position: 0,
+                            message: "malformed XML: mismatched end tag".to_owned(),
+                        });
+                        return;
+                    }
+                    self.names.truncate(start);
+                }
+                // Closes an element opened before this piece.
+                None if self.piece.later() => {
+                    self.seam.underflow.push(name.to_vec());
+                    self.seam.complex |= self.seam.underflow.len() > MAX_UNDERFLOW;
+                    match name.rsplit(|&b| b == b':').next() {
+                        Some(b"testsuite") => {
+                            self.left_inherited = true;
+                            self.suite_ends(sink);
+                        }
+                        Some(b"testsuites") => {}
+                        _ => self.seam.complex = true,
+                    }
+                    return;
+                }
+                None => {
+                    self.problem = Some(JunitProblem {
+                        position: 0,
+                        message: "malformed XML: end tag without a start".to_owned(),
+                    });
+                    return;
+                }
+            }
+        }
         match self.stack.pop() {
             Some(Elem::Case) => {
                 if self.current.outcome.is_none() {
@@ -336,10 +575,44 @@ impl State {
             }
             Some(Elem::Suite) => {
                 self.suites.pop();
-                self.flush(sink);
+                self.suite_ends(sink);
             }
             _ => {}
         }
+    }
+
+    /// A `</testsuite>`: the pending case cannot have more attempts.
+    fn suite_ends<S: JunitSink>(&mut self, sink: &mut S) {
+        if !self.has_pending && self.seam.first.is_none() && self.summary.cases == 0 {
+            self.seam.suite_ended_first = true;
+        }
+        self.flush(sink);
+    }
+
+    /// The elements open at the end of a piece.
+    fn open_elems(&self) -> Vec<OpenElem> {
+        let mut suites = self.suites.iter();
+        self.stack
+            .iter()
+            .zip(&self.name_starts)
+            .enumerate()
+            .map(|(i, (&elem, &start))| {
+                let end = self
+                    .name_starts
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(self.names.len());
+                OpenElem {
+                    elem,
+                    name: self.names[start..end].to_vec(),
+                    suite: if elem == Elem::Suite {
+                        suites.next().cloned().flatten()
+                    } else {
+                        None
+                    },
+                }
+            })
+            .collect()
     }
 
     fn text(&mut self, t: &str) {
@@ -354,14 +627,6 @@ impl State {
         self.text(c.encode_utf8(&mut tmp));
     }
 
-    /// Remembers a suite name for the summary (the first 100 distinct ones).
-    fn note_suite(&mut self, name: &str) {
-        let names = &mut self.summary.suite_names;
-        if names.len() < 100 && !names.iter().any(|n| n == name) {
-            names.push(name.to_owned());
-        }
-    }
-
     /// A case is complete: merge it into the pending one if it is another attempt
     /// of the same test, else hand the pending one on and hold this one.
     fn end_case<S: JunitSink>(&mut self, sink: &mut S) {
@@ -371,7 +636,9 @@ impl State {
             self.pending.attempts = attempts;
             return;
         }
-        self.flush(sink);
+        if self.has_pending {
+            self.flush(sink);
+        }
         std::mem::swap(&mut self.pending, &mut self.current);
         self.has_pending = true;
     }
@@ -381,18 +648,12 @@ impl State {
             return;
         }
         self.has_pending = false;
-        let p = &self.pending;
-        let case = JunitCase {
-            suite: p.has_suite.then_some(p.suite.as_str()),
-            classname: &p.classname,
-            name: &p.name,
-            file: p.has_file.then_some(p.file.as_str()),
-            outcome: p.outcome.unwrap_or(CaseOutcome::Passed),
-            message: &p.message,
-            details: &p.details,
-            attempts: p.attempts.max(1),
-        };
-        sink.case(&case);
+        // A later piece's first case waits for the join: it may continue the previous piece's last.
+        if self.piece.later() && self.seam.first.is_none() && self.summary.cases == 0 {
+            self.seam.first = Some(self.pending.clone());
+            return;
+        }
+        sink.case(&self.pending.case());
         self.summary.cases += 1;
     }
 }
@@ -576,7 +837,7 @@ mod tests {
         );
         assert_eq!(cases[0].suite.as_deref(), Some("inner"));
         assert_eq!(cases[1].suite.as_deref(), Some("outer"));
-        assert_eq!(s.suite_names, vec!["outer", "inner"]);
+        assert_eq!(s.first_suite.as_deref(), Some("outer"));
     }
 
     #[test]
