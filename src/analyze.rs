@@ -1,6 +1,5 @@
 //! The `analyze` job: open every input, feed the aggregation, return the report.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -94,13 +93,28 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         })?;
         collected = Some(rt.block_on(analyze_api::collect(api, &mut agg, tmp.path()))?);
     }
-    let logs = expand_logs(&input.logs, &input.workspace, &mut warnings)?;
+    for log in expand_logs(&input.logs, &input.workspace, &mut warnings)? {
+        let result = if log == "-" {
+            agg.add_log("<stdin>", std::io::stdin().lock())
+        } else {
+            let file = open(Path::new(&log))?;
+            agg.add_log(&log, file)
+        };
+        result.map_err(|e| Error::Io {
+            path: log.clone(),
+            source: e,
+        })?;
+    }
     let junit: Vec<String> = input
         .junit
         .iter()
         .map(|j| input.workspace.local(j).display().to_string())
         .collect();
     let files = discover::junit_files(&junit, &mut warnings)?;
+    for w in warnings {
+        agg.warn(w);
+    }
+    // JUnit files are read on every core, and merged in order.
     let mut jobs: Vec<JunitJob> = files.iter().map(|p| JunitJob::found(p)).collect();
     for (target, path) in &input.junit_for {
         open(Path::new(path))?;
@@ -110,40 +124,16 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
             explicit: Some(target.clone()),
         });
     }
-    // The logs are parsed here while the JUnit files are read on every core;
-    // the files' results are then merged in order, after the logs'.
-    let read_logs = |agg: &mut Aggregator| -> Result<HashSet<String>> {
-        for log in &logs {
-            let result = if log == "-" {
-                agg.add_log("<stdin>", std::io::stdin().lock())
-            } else {
-                agg.add_log(log, open(Path::new(log))?)
-            };
-            result.map_err(|e| Error::Io {
-                path: log.clone(),
-                source: e,
-            })?;
-        }
-        for w in warnings {
-            agg.warn(w);
-        }
-        Ok(agg.target_names())
-    };
+    let known = agg.target_names();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    junit_file::read_all(
-        &jobs,
-        threads,
-        &mut agg,
-        read_logs,
-        |agg, job, result| match result {
-            Ok(r) => agg.apply_junit(r),
-            Err(e) => agg.warn(Warning::in_file(
-                &job.display,
-                None,
-                format!("cannot read: {e}"),
-            )),
-        },
-    )?;
+    junit_file::read_all(&jobs, &known, threads, |job, result| match result {
+        Ok(r) => agg.apply_junit(r),
+        Err(e) => agg.warn(Warning::in_file(
+            &job.display,
+            None,
+            format!("cannot read: {e}"),
+        )),
+    });
     let head = match &input.tox_ini {
         Some(p) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
         None => None,

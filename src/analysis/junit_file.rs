@@ -60,8 +60,6 @@ pub struct JunitFileResult {
     pub summary: JunitSummary,
     /// For a file with no test case: the target it belongs to.
     pub empty_target: Option<String>,
-    /// Placements that depended on the logs' target names.
-    pub provisional: Provisional,
 }
 
 /// Which target a test case belongs to: the user's assignment, else a
@@ -83,62 +81,6 @@ pub fn pick_target<'a>(
         return Some(s);
     }
     file_target.or(suite.filter(|s| *s != "pytest"))
-}
-
-/// Whether [`pick_target`]'s answer for `suite` depends on whether the logs
-/// know it as a target.
-fn known_matters(explicit: Option<&str>, suite: Option<&str>, file_target: Option<&str>) -> bool {
-    explicit.is_none()
-        && suite.is_some_and(|s| {
-            is_plausible_env_name(s)
-                && TargetName::parse(s).parts().is_none()
-                && (s == "pytest" || file_target.is_some_and(|f| f != s))
-        })
-}
-
-/// Most suite names a file records as placed without the logs' target names.
-const MAX_PROVISIONAL: usize = 64;
-
-/// Suite names whose placement depended on the target names the logs know:
-/// a file read before the logs were must be read again if any is one of them.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Provisional {
-    suites: Vec<String>,
-    /// More than [`MAX_PROVISIONAL`]: read again whenever the logs know any target.
-    overflow: bool,
-}
-
-impl Provisional {
-    fn note(&mut self, place: &Placement<'_>, suite: Option<&str>) {
-        if let Some(s) = suite
-            && known_matters(place.explicit, suite, place.file_target)
-            && !self.suites.iter().any(|k| k == s)
-        {
-            if self.suites.len() < MAX_PROVISIONAL {
-                self.suites.push(s.to_owned());
-            } else {
-                self.overflow = true;
-            }
-        }
-    }
-
-    fn extend(&mut self, other: Provisional) {
-        self.overflow |= other.overflow;
-        for s in other.suites {
-            if !self.suites.contains(&s) {
-                if self.suites.len() < MAX_PROVISIONAL {
-                    self.suites.push(s);
-                } else {
-                    self.overflow = true;
-                }
-            }
-        }
-    }
-
-    /// Whether placing with `known` could differ from placing without it.
-    pub fn depends_on(&self, known: &HashSet<String>) -> bool {
-        (self.overflow && !known.is_empty()) || self.suites.iter().any(|s| known.contains(s))
-    }
 }
 
 /// The target for cases no rule places: `junit:<file stem>`.
@@ -202,8 +144,6 @@ struct Cases {
     /// Bytes of failure text read so far, kept or not: the file's budget is
     /// spent in file order, so pieces can be joined exactly.
     failure_text: u64,
-    /// Placements that depended on the logs' target names.
-    provisional: Provisional,
     /// The suite of the last case, and where it was placed.
     last_suite: Option<Option<String>>,
     current: usize,
@@ -219,7 +159,6 @@ impl Cases {
             .is_none_or(|s| s.as_deref() != suite)
         {
             self.last_suite = Some(suite.map(str::to_owned));
-            self.provisional.note(place, suite);
             let target = match pick_target(place.explicit, suite, place.file_target, place.known) {
                 Some(t) => {
                     self.mapped = true;
@@ -439,10 +378,8 @@ impl Joined {
             unmapped,
             first_unmapped_suite,
             failure_text,
-            provisional,
             ..
         } = cases;
-        self.cases.provisional.extend(provisional);
         if head.cases > 0 {
             let (i, mapped) = self.cases.slot(place, self.context.suite());
             if !mapped {
@@ -486,9 +423,7 @@ fn file_result(
     summary: JunitSummary,
 ) -> JunitFileResult {
     let mut targets = cases.targets;
-    let mut provisional = cases.provisional;
     let empty_target = (summary.cases == 0 && summary.is_junit).then(|| {
-        provisional.note(place, summary.first_suite.as_deref());
         pick_target(
             place.explicit,
             summary.first_suite.as_deref(),
@@ -511,7 +446,6 @@ fn file_result(
         fallback: place.fallback.clone(),
         summary,
         empty_target,
-        provisional,
     }
 }
 
@@ -676,7 +610,7 @@ struct Unit {
 
 /// What reading a unit gave.
 enum UnitResult {
-    Whole(std::io::Result<Box<JunitFileResult>>),
+    Whole(std::io::Result<JunitFileResult>),
     Piece(std::io::Result<Box<PieceResult>>),
 }
 
@@ -746,7 +680,7 @@ fn read_whole(job: &JunitJob, known: &HashSet<String>) -> std::io::Result<JunitF
 
 fn read_unit(unit: &Unit, job: &JunitJob, known: &HashSet<String>) -> UnitResult {
     if unit.piece == Piece::Whole {
-        return UnitResult::Whole(read_whole(job, known).map(Box::new));
+        return UnitResult::Whole(read_whole(job, known));
     }
     let read = || -> std::io::Result<PieceResult> {
         let mut f = std::fs::File::open(&job.path)?;
@@ -761,261 +695,132 @@ fn read_unit(unit: &Unit, job: &JunitJob, known: &HashSet<String>) -> UnitResult
     UnitResult::Piece(read().map(Box::new))
 }
 
-/// How far workers read ahead of the result applied next: always a unit per
-/// thread and one more; beyond that, while the results waiting hold less than
-/// [`READ_AHEAD_BYTES`] (so that files are read while the logs are parsed).
+/// At most this many units are read ahead of the one applied next.
 struct Window {
-    state: Mutex<WindowState>,
-    changed: Condvar,
-    threads: usize,
+    free: Mutex<usize>,
+    freed: Condvar,
 }
-
-#[derive(Default)]
-struct WindowState {
-    /// Units claimed and not yet applied.
-    pending: usize,
-    /// Approximate heap size of results read and not yet applied.
-    bytes: usize,
-    /// No more units are to be read.
-    closed: bool,
-}
-
-/// Results this large in all may wait to be applied.
-const READ_AHEAD_BYTES: usize = 12 << 20;
-/// Most results that may wait.
-const READ_AHEAD_UNITS: usize = 4096;
 
 impl Window {
-    fn new(threads: usize) -> Self {
-        Self {
-            state: Mutex::new(WindowState::default()),
-            changed: Condvar::new(),
-            threads,
+    fn take(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
         }
+        *free -= 1;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, WindowState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits for room to claim a unit; `false` once the window is closed.
-    fn claim(&self) -> bool {
-        let mut st = self.lock();
-        loop {
-            if st.closed {
-                return false;
-            }
-            let room = st.pending <= self.threads
-                || (st.bytes < READ_AHEAD_BYTES && st.pending < READ_AHEAD_UNITS);
-            if room {
-                st.pending += 1;
-                return true;
-            }
-            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn produced(&self, bytes: usize) {
-        self.lock().bytes += bytes;
-    }
-
-    fn applied(&self, bytes: usize) {
-        let mut st = self.lock();
-        st.pending -= 1;
-        st.bytes = st.bytes.saturating_sub(bytes);
-        drop(st);
-        self.changed.notify_all();
-    }
-
-    fn close(&self) {
-        self.lock().closed = true;
-        self.changed.notify_all();
+    fn give(&self) {
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.freed.notify_one();
     }
 }
 
-impl UnitResult {
-    /// Roughly what the result holds on the heap.
-    fn heap_bytes(&self) -> usize {
-        let targets = match self {
-            UnitResult::Whole(Ok(r)) => &r.targets,
-            UnitResult::Piece(Ok(p)) => &p.cases.targets,
-            _ => return 0,
-        };
-        targets
-            .iter()
-            .map(|t| {
-                256 + t
-                    .failures
-                    .iter()
-                    .map(|f| 256 + f.test.len() + f.message.len() + f.details.len())
-                    .sum::<usize>()
-                    + t.passes.iter().map(|p| 32 + p.len()).sum::<usize>()
-            })
-            .sum()
-    }
-}
-
-/// Reads JUnit files on `threads` threads and hands each result to `apply`
-/// in the files' order (the report does not depend on the thread count).
-///
-/// `first` runs on the calling thread meanwhile (it reads the logs) and
-/// returns the target names the logs reported. The files are read without
-/// them; a file whose placement of cases depended on them is read again.
-/// A large file is read in pieces on every thread and joined; if its pieces
-/// cannot be joined it is read again whole. A file that cannot be opened
-/// gives `Err` with the OS's message. An error from `first` stops the reading.
-pub fn read_all<T, E>(
+/// Reads files on `threads` threads and hands each result to `apply` in the
+/// files' order (the report does not depend on the thread count). A large
+/// file is read in pieces on every thread and joined; if its pieces cannot
+/// be joined it is read again whole. A file that cannot be opened gives
+/// `Err` with the OS's message.
+pub fn read_all(
     jobs: &[JunitJob],
+    known: &HashSet<String>,
     threads: usize,
-    state: &mut T,
-    first: impl FnOnce(&mut T) -> Result<HashSet<String>, E>,
-    apply: impl FnMut(&mut T, &JunitJob, std::io::Result<JunitFileResult>),
-) -> Result<(), E> {
-    read_all_with(jobs, threads, Splitting::DEFAULT, state, first, apply)
+    apply: impl FnMut(&JunitJob, Result<JunitFileResult, std::io::Error>),
+) {
+    read_all_with(jobs, known, threads, Splitting::DEFAULT, apply);
 }
 
-fn read_all_with<T, E>(
+fn read_all_with(
     jobs: &[JunitJob],
+    known: &HashSet<String>,
     threads: usize,
     split: Splitting,
-    state: &mut T,
-    first: impl FnOnce(&mut T) -> Result<HashSet<String>, E>,
-    mut apply: impl FnMut(&mut T, &JunitJob, std::io::Result<JunitFileResult>),
-) -> Result<(), E> {
+    mut apply: impl FnMut(&JunitJob, Result<JunitFileResult, std::io::Error>),
+) {
     let threads = threads.clamp(1, 16);
     let units = plan(jobs, threads, split);
     let threads = threads.min(units.len().max(1));
-    if threads == 1 {
-        let known = first(state)?;
-        let mut collect = Collector::new(jobs, &known, &known);
-        for unit in &units {
-            collect.unit(unit, read_unit(unit, &jobs[unit.job], &known), |job, r| {
-                apply(state, job, r)
-            });
+    // Pieces joined so far of the file being applied.
+    let mut joined: Option<Joined> = None;
+    let mut broken = false;
+    let mut collect = |unit: &Unit, result: UnitResult| {
+        let job = &jobs[unit.job];
+        let piece = match result {
+            UnitResult::Whole(r) => return apply(job, r),
+            UnitResult::Piece(r) => r,
+        };
+        let name = file_name(job);
+        let place = Placement::new(&name, job.explicit.as_deref(), known);
+        match (piece, unit.piece) {
+            (Ok(p), Piece::First) => {
+                joined = Some(Joined::new(*p));
+                broken = false;
+            }
+            (Ok(p), _) if !broken => {
+                broken = !joined.as_mut().is_some_and(|j| j.join(&place, *p));
+            }
+            _ => broken = true,
         }
-        return Ok(());
+        if unit.piece == Piece::Last {
+            let whole = joined
+                .take()
+                .filter(|_| !broken)
+                .and_then(|j| j.finish(&place, &job.display));
+            match whole {
+                Some(r) => apply(job, Ok(r)),
+                None => {
+                    tracing::debug!(file = %job.display, "pieces do not join: reading the file whole");
+                    apply(job, read_whole(job, known));
+                }
+            }
+        }
+    };
+    if threads == 1 {
+        for unit in &units {
+            collect(unit, read_unit(unit, &jobs[unit.job], known));
+        }
+        return;
     }
-    let none = HashSet::new();
     let next = AtomicUsize::new(0);
-    let window = Window::new(threads);
+    let window = Window {
+        free: Mutex::new(threads + 1),
+        freed: Condvar::new(),
+    };
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel();
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, window, units, none) = (&next, &window, &units, &none);
+            let (next, window, units) = (&next, &window, &units);
             scope.spawn(move || {
-                while window.claim() {
+                loop {
+                    // Bounded: a worker waits while results pile up ahead of the one applied next.
+                    window.take();
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(unit) = units.get(i) else {
-                        window.close();
+                        window.give();
                         break;
                     };
-                    let result = read_unit(unit, &jobs[unit.job], none);
-                    window.produced(result.heap_bytes());
-                    if tx.send((i, result)).is_err() {
+                    if tx
+                        .send((i, read_unit(unit, &jobs[unit.job], known)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        let known = match first(state) {
-            Ok(k) => k,
-            Err(e) => {
-                window.close();
-                return Err(e);
-            }
-        };
-        let mut collect = Collector::new(jobs, &none, &known);
         let mut waiting = BTreeMap::new();
         let mut expected = 0;
         for (i, result) in rx {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&expected) {
-                let bytes = result.heap_bytes();
-                collect.unit(&units[expected], result, |job, r| apply(state, job, r));
-                window.applied(bytes);
+                collect(&units[expected], result);
+                window.give();
                 expected += 1;
             }
         }
-        Ok(())
-    })
-}
-
-/// Turns unit results, in order, into file results: joins pieces, and reads a
-/// file again (whole, with the logs' target names) when that is needed.
-struct Collector<'a> {
-    jobs: &'a [JunitJob],
-    /// The target names the units were read with.
-    read_with: &'a HashSet<String>,
-    /// The target names the logs reported.
-    known: &'a HashSet<String>,
-    /// Pieces joined so far of the file being collected.
-    joined: Option<Joined>,
-    broken: bool,
-}
-
-impl<'a> Collector<'a> {
-    fn new(
-        jobs: &'a [JunitJob],
-        read_with: &'a HashSet<String>,
-        known: &'a HashSet<String>,
-    ) -> Self {
-        Self {
-            jobs,
-            read_with,
-            known,
-            joined: None,
-            broken: false,
-        }
-    }
-
-    fn unit(
-        &mut self,
-        unit: &Unit,
-        result: UnitResult,
-        mut apply: impl FnMut(&JunitJob, std::io::Result<JunitFileResult>),
-    ) {
-        let job = &self.jobs[unit.job];
-        let whole = match result {
-            UnitResult::Whole(r) => Some(r.map(|r| *r)),
-            UnitResult::Piece(piece) => {
-                let name = file_name(job);
-                let place = Placement::new(&name, job.explicit.as_deref(), self.read_with);
-                match (piece, unit.piece) {
-                    (Ok(p), Piece::First) => {
-                        self.joined = Some(Joined::new(*p));
-                        self.broken = false;
-                    }
-                    (Ok(p), _) if !self.broken => {
-                        self.broken = !self.joined.as_mut().is_some_and(|j| j.join(&place, *p));
-                    }
-                    _ => self.broken = true,
-                }
-                (unit.piece == Piece::Last).then(|| {
-                    let joined = self.joined.take().filter(|_| !self.broken);
-                    match joined.and_then(|j| j.finish(&place, &job.display)) {
-                        Some(r) => Ok(r),
-                        None => {
-                            tracing::debug!(file = %job.display, "pieces do not join: reading the file whole");
-                            read_whole(job, self.known)
-                        }
-                    }
-                })
-            }
-        };
-        let Some(result) = whole else { return };
-        let stale = !std::ptr::eq(self.read_with, self.known)
-            && result
-                .as_ref()
-                .is_ok_and(|r| r.provisional.depends_on(self.known));
-        if stale {
-            tracing::debug!(file = %job.display, "placed without the logs' targets: reading it again");
-            apply(job, read_whole(job, self.known));
-        } else {
-            apply(job, result);
-        }
-    }
+    });
 }
 
 #[cfg(test)]
@@ -1032,8 +837,7 @@ mod tests {
         let jobs: Vec<JunitJob> = paths.iter().map(|p| JunitJob::found(p)).collect();
         let run = |threads| {
             let mut seen = Vec::new();
-            let known = |_: &mut Vec<_>| Ok::<_, ()>(HashSet::new());
-            read_all(&jobs, threads, &mut seen, known, |seen, job, r| {
+            read_all(&jobs, &HashSet::new(), threads, |job, r| {
                 let r = r.unwrap();
                 seen.push((
                     job.display.clone(),
@@ -1042,8 +846,7 @@ mod tests {
                         .map(|t| (t.target.clone(), t.cases))
                         .collect::<Vec<_>>(),
                 ));
-            })
-            .unwrap();
+            });
             seen
         };
         let one = run(1);
@@ -1258,11 +1061,9 @@ E       assert 1 == 2]]></failure></testcase>
         let jobs = vec![JunitJob::found(&path)];
         let read = |threads, split| {
             let mut out = Vec::new();
-            let known = |_: &mut Vec<String>| Ok::<_, ()>(HashSet::new());
-            read_all_with(&jobs, threads, split, &mut out, known, |out, _, r| {
+            read_all_with(&jobs, &HashSet::new(), threads, split, |_, r| {
                 out.push(format!("{:?}", r.unwrap()))
-            })
-            .unwrap();
+            });
             out
         };
         let split = Splitting {
@@ -1274,54 +1075,6 @@ E       assert 1 == 2]]></failure></testcase>
         assert!(units.iter().all(|u| u.piece != Piece::Whole));
         assert_eq!(read(4, split), read(1, Splitting::DEFAULT));
         assert_eq!(read(2, split), read(1, Splitting::DEFAULT));
-    }
-
-    #[test]
-    fn files_read_before_the_logs_are_read_again_when_the_logs_name_their_suites() {
-        let dir = tempfile::tempdir().unwrap();
-        let xml = r#"<testsuites><testsuite name="lint"><testcase classname="t" name="a"/></testsuite></testsuites>"#;
-        let mut jobs = Vec::new();
-        for i in 0..6 {
-            let path = dir.path().join(format!(".junitxml-py3.1{i}-common"));
-            std::fs::write(&path, xml).unwrap();
-            jobs.push(JunitJob::found(&path));
-        }
-        let targets = |threads, logs_know: &[&str]| {
-            let mut out: Vec<String> = Vec::new();
-            let logs = |_: &mut Vec<String>| {
-                Ok::<_, ()>(logs_know.iter().map(|s| s.to_string()).collect())
-            };
-            read_all(&jobs, threads, &mut out, logs, |out, _, r| {
-                out.extend(r.unwrap().targets.into_iter().map(|t| t.target))
-            })
-            .unwrap();
-            out
-        };
-        // Without the logs, the file name places the cases; with them, the suite.
-        assert_eq!(targets(2, &[])[0], "py3.10-common");
-        assert_eq!(targets(2, &["lint"]), vec!["lint"; 6]);
-        assert_eq!(targets(1, &["lint"]), vec!["lint"; 6]);
-        assert_eq!(targets(2, &["other"]), targets(1, &[]));
-    }
-
-    #[test]
-    fn an_error_reading_the_logs_stops_the_pool() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut jobs = Vec::new();
-        for i in 0..50 {
-            let path = dir.path().join(format!("junit-py3.12-t{i}.xml"));
-            std::fs::write(
-                &path,
-                r#"<testsuite name="s"><testcase classname="t" name="a"/></testsuite>"#,
-            )
-            .unwrap();
-            jobs.push(JunitJob::found(&path));
-        }
-        let mut applied = 0;
-        let logs = |_: &mut usize| Err::<HashSet<String>, _>("log gone");
-        let r = read_all(&jobs, 4, &mut applied, logs, |n, _, _| *n += 1);
-        assert_eq!(r, Err("log gone"));
-        assert_eq!(applied, 0);
     }
 
     #[test]
