@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
-use tox_triage::analysis::junit_file::{read_junit, read_junit_pieces};
+use tox_triage::analysis::junit_file::{read_junit, read_junit_pieces, split_candidates};
 use tox_triage::inputs::junit::{JunitCase, parse_junit};
 use tox_triage::model::{MAX_DETAILS, MAX_MESSAGE, MAX_TEST_ID};
 
@@ -16,16 +16,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(c.details.len() <= MAX_DETAILS);
         assert!(c.attempts >= 1);
     });
-    let tags: Vec<usize> = memchr::memmem::find_iter(data, b"<test")
-        .filter(|&at| {
-            let rest = &data[at..];
-            [&b"<testcase"[..], b"<testsuite"].iter().any(|t| {
-                rest.strip_prefix(*t)
-                    .and_then(|r| r.first())
-                    .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
-            })
-        })
-        .collect();
+    let tags: Vec<usize> = split_candidates(data).collect();
     if tags.is_empty() {
         return;
     }

@@ -343,10 +343,10 @@ impl Joined {
             tail.settle(&self.context);
         }
         match (seam.first.take(), seam.tail.take()) {
-            (Some(first), tail) => {
+            (Some(mut first), tail) => {
                 match carry {
                     Some(mut c) if c.same_test(&first) => {
-                        c.absorb(first);
+                        c.absorb(&mut first);
                         self.deliver(place, &c);
                     }
                     Some(c) => {
@@ -357,9 +357,9 @@ impl Joined {
                 }
                 self.tail = tail;
             }
-            (None, Some(tail)) => match carry {
+            (None, Some(mut tail)) => match carry {
                 Some(mut c) if c.same_test(&tail) => {
-                    c.absorb(tail);
+                    c.absorb(&mut tail);
                     self.tail = Some(c);
                 }
                 Some(c) => {
@@ -396,7 +396,6 @@ impl Joined {
             self.cases.first_unmapped_suite = first_unmapped_suite;
         }
         self.cases.failure_text += failure_text;
-        self.cases.last_suite = None;
         let s = &mut self.summary;
         s.cases += summary.cases;
         s.replaced_bytes += summary.replaced_bytes;
@@ -473,31 +472,74 @@ pub fn read_junit_pieces(
     splits: &[usize],
     known: &HashSet<String>,
 ) -> Option<JunitFileResult> {
-    let place = Placement::new(file_name, None, known);
-    let mut bounds = vec![0];
-    bounds.extend(splits.iter().copied().filter(|&s| s > 0 && s < data.len()));
-    bounds.push(data.len());
-    if bounds.len() == 2 {
+    let splits: Vec<u64> = splits
+        .iter()
+        .filter(|&&s| s > 0 && s < data.len())
+        .map(|&s| s as u64)
+        .collect();
+    if splits.is_empty() {
         return Some(read_junit(display, file_name, None, data, known));
     }
-    let mut joined: Option<Joined> = None;
-    for (i, w) in bounds.windows(2).enumerate() {
-        let piece = match i {
-            0 => Piece::First,
-            _ if i + 2 == bounds.len() => Piece::Last,
-            _ => Piece::Middle,
-        };
-        let r = read_piece(&place, data.get(w[0]..w[1])?, piece);
-        match joined.as_mut() {
-            None => joined = Some(Joined::new(r)),
-            Some(j) => {
-                if !j.join(&place, r) {
-                    return None;
-                }
+    let place = Placement::new(file_name, None, known);
+    let mut joining = Joining::default();
+    for (piece, start, end) in piece_ranges(&splits) {
+        let end = end.map_or(data.len(), |e| e as usize);
+        let r = data
+            .get(start as usize..end)
+            .map(|d| read_piece(&place, d, piece));
+        joining.add(&place, piece, r);
+    }
+    joining.finish(&place, display)
+}
+
+/// The pieces of one file as they arrive, in order: joined as they come.
+#[derive(Default)]
+struct Joining {
+    joined: Option<Joined>,
+    /// A piece was missing or did not join.
+    broken: bool,
+}
+
+impl Joining {
+    /// The next piece, or `None` when it could not be read.
+    fn add(&mut self, place: &Placement<'_>, piece: Piece, result: Option<PieceResult>) {
+        match (result, piece) {
+            (Some(p), Piece::First) => {
+                self.joined = Some(Joined::new(p));
+                self.broken = false;
             }
+            (Some(p), _) if !self.broken => {
+                self.broken = !self.joined.as_mut().is_some_and(|j| j.join(place, p));
+            }
+            _ => self.broken = true,
         }
     }
-    joined?.finish(&place, display)
+
+    /// The file's result after its last piece; `None` if the pieces did not join.
+    fn finish(&mut self, place: &Placement<'_>, display: &str) -> Option<JunitFileResult> {
+        let joined = self.joined.take();
+        let broken = std::mem::take(&mut self.broken);
+        joined
+            .filter(|_| !broken)
+            .and_then(|j| j.finish(place, display))
+    }
+}
+
+/// A file split at `splits` (increasing offsets) as pieces: which part each
+/// is, where it starts, and where it ends (`None`: at the end of the file).
+fn piece_ranges(splits: &[u64]) -> Vec<(Piece, u64, Option<u64>)> {
+    if splits.is_empty() {
+        return vec![(Piece::Whole, 0, None)];
+    }
+    let mut out = Vec::with_capacity(splits.len() + 1);
+    let mut start = 0;
+    for (i, &at) in splits.iter().enumerate() {
+        let piece = if i == 0 { Piece::First } else { Piece::Middle };
+        out.push((piece, start, Some(at)));
+        start = at;
+    }
+    out.push((Piece::Last, start, None));
+    out
 }
 
 /// A file to read: its path, how the report names it, and its assigned target.
@@ -562,14 +604,26 @@ pub fn split_points<F: Read + Seek>(file: &mut F, size: u64, pieces: u64) -> Vec
     splits
 }
 
+/// Where `data` has a `<testcase` or `<testsuite` start tag: the offsets a
+/// piece may begin at.
+pub fn split_candidates(data: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    const TAGS: [&[u8]; 2] = [b"<testcase", b"<testsuite"];
+    memchr::memmem::find_iter(data, b"<test").filter(move |&at| {
+        TAGS.iter().any(|tag| {
+            data[at..]
+                .strip_prefix(*tag)
+                .and_then(|r| r.first())
+                .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
+        })
+    })
+}
+
 /// The first `<testcase` or `<testsuite` start tag at or after `from`.
 fn find_tag<F: Read + Seek>(
     file: &mut F,
     from: u64,
     window: &mut [u8],
 ) -> std::io::Result<Option<u64>> {
-    const TAGS: [&[u8]; 2] = [b"<testcase", b"<testsuite"];
-    let finder = memchr::memmem::Finder::new(b"<test");
     let mut pos = from;
     while pos < from + SPLIT_SEARCH {
         file.seek(SeekFrom::Start(pos))?;
@@ -580,16 +634,8 @@ fn find_tag<F: Read + Seek>(
                 n => len += n,
             }
         }
-        let buf = &window[..len];
-        for at in finder.find_iter(buf) {
-            let rest = &buf[at..];
-            for tag in TAGS {
-                if let Some(next) = rest.strip_prefix(tag).and_then(|r| r.first())
-                    && matches!(next, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')
-                {
-                    return Ok(Some(pos + at as u64));
-                }
-            }
+        if let Some(at) = split_candidates(&window[..len]).next() {
+            return Ok(Some(pos + at as u64));
         }
         if len < window.len() {
             return Ok(None);
@@ -631,31 +677,16 @@ fn plan(jobs: &[JunitJob], threads: usize, split: Splitting) -> Vec<Unit> {
             }
             _ => Vec::new(),
         };
-        if splits.is_empty() {
-            units.push(Unit {
-                job,
-                piece: Piece::Whole,
-                start: 0,
-                end: None,
-            });
-            continue;
-        }
-        let mut start = 0;
-        for (i, &at) in splits.iter().enumerate() {
-            units.push(Unit {
-                job,
-                piece: if i == 0 { Piece::First } else { Piece::Middle },
-                start,
-                end: Some(at),
-            });
-            start = at;
-        }
-        units.push(Unit {
-            job,
-            piece: Piece::Last,
-            start,
-            end: None,
-        });
+        units.extend(
+            piece_ranges(&splits)
+                .into_iter()
+                .map(|(piece, start, end)| Unit {
+                    job,
+                    piece,
+                    start,
+                    end,
+                }),
+        );
     }
     units
 }
@@ -741,8 +772,7 @@ fn read_all_with(
     let units = plan(jobs, threads, split);
     let threads = threads.min(units.len().max(1));
     // Pieces joined so far of the file being applied.
-    let mut joined: Option<Joined> = None;
-    let mut broken = false;
+    let mut joining = Joining::default();
     let mut collect = |unit: &Unit, result: UnitResult| {
         let job = &jobs[unit.job];
         let piece = match result {
@@ -751,22 +781,9 @@ fn read_all_with(
         };
         let name = file_name(job);
         let place = Placement::new(&name, job.explicit.as_deref(), known);
-        match (piece, unit.piece) {
-            (Ok(p), Piece::First) => {
-                joined = Some(Joined::new(*p));
-                broken = false;
-            }
-            (Ok(p), _) if !broken => {
-                broken = !joined.as_mut().is_some_and(|j| j.join(&place, *p));
-            }
-            _ => broken = true,
-        }
+        joining.add(&place, unit.piece, piece.ok().map(|p| *p));
         if unit.piece == Piece::Last {
-            let whole = joined
-                .take()
-                .filter(|_| !broken)
-                .and_then(|j| j.finish(&place, &job.display));
-            match whole {
+            match joining.finish(&place, &job.display) {
                 Some(r) => apply(job, Ok(r)),
                 None => {
                     tracing::debug!(file = %job.display, "pieces do not join: reading the file whole");

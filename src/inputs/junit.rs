@@ -173,11 +173,12 @@ impl CaseBuf {
         }
     }
 
-    /// `later` is another attempt of this case: it takes the later attempt's
-    /// outcome and text, and the attempts of both (as within one piece).
-    pub fn absorb(&mut self, later: CaseBuf) {
+    /// `later` is another attempt of this case: this takes the later
+    /// attempt's outcome and text, and the attempts of both; `later` keeps
+    /// this one's buffers, for reuse.
+    pub fn absorb(&mut self, later: &mut CaseBuf) {
         let attempts = self.attempts + later.attempts;
-        *self = later;
+        std::mem::swap(self, later);
         self.attempts = attempts;
     }
 }
@@ -202,6 +203,11 @@ impl Piece {
     /// The piece begins after a split.
     fn later(self) -> bool {
         matches!(self, Piece::Middle | Piece::Last)
+    }
+
+    /// The piece ends at a split, not at the end of the file.
+    fn ends_at_split(self) -> bool {
+        matches!(self, Piece::First | Piece::Middle)
     }
 }
 
@@ -353,7 +359,7 @@ pub fn parse_piece<R: Read, S: JunitSink>(
                 state.summary.had_doctype = true;
                 state.seam.complex |= piece.later();
             }
-            Event::Eof if matches!(piece, Piece::First | Piece::Middle) => {
+            Event::Eof if piece.ends_at_split() => {
                 state.seam.open = state.open_elems();
                 break;
             }
@@ -382,7 +388,7 @@ pub fn parse_piece<R: Read, S: JunitSink>(
             break;
         }
     }
-    if matches!(piece, Piece::First | Piece::Middle) && state.problem.is_none() {
+    if piece.ends_at_split() && state.problem.is_none() {
         if state.has_pending {
             state.has_pending = false;
             state.seam.tail = Some(state.pending.clone());
@@ -631,9 +637,7 @@ impl State {
     /// of the same test, else hand the pending one on and hold this one.
     fn end_case<S: JunitSink>(&mut self, sink: &mut S) {
         if self.has_pending && self.pending.same_test(&self.current) {
-            let attempts = self.pending.attempts + self.current.attempts;
-            std::mem::swap(&mut self.pending, &mut self.current);
-            self.pending.attempts = attempts;
+            self.pending.absorb(&mut self.current);
             return;
         }
         if self.has_pending {
