@@ -207,7 +207,11 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
 
     let json_path = args.json.as_deref().map(|p| ws.local(p));
     if let Some(path) = &json_path {
-        write_file(path, &json::to_json(&report))?;
+        create_parent(path)?;
+        let file =
+            fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        json::write_json(&report, file)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let report_hint = args.json.clone();
     if let Some(path) = &args.summary {
@@ -313,10 +317,15 @@ fn append_summary(path: &Path, report: &Report, report_hint: Option<String>) -> 
     append(path, &markdown::render(report, &opts))
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
+fn create_parent(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    create_parent(path)?;
     fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 

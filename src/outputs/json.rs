@@ -1,6 +1,8 @@
 //! The JSON report: a stable, documented contract (`schema/report.schema.json`).
 //! Field names are never renamed; later versions only add fields.
 
+use std::io::Write as _;
+
 use serde::Serialize;
 
 use crate::model::{
@@ -20,7 +22,7 @@ struct JsonReport<'a> {
     suspected_flakes: Vec<&'a str>,
     runs: &'a [RunRef],
     reruns: &'a [Rerun],
-    targets: Vec<JsonTarget<'a>>,
+    targets: Targets<'a>,
     warnings: &'a [Warning],
     warnings_omitted: u64,
 }
@@ -107,8 +109,29 @@ impl<'a> JsonTarget<'a> {
     }
 }
 
+/// The targets, each shaped for the report as it is written: no copy of
+/// the whole list is built.
+struct Targets<'a>(&'a [Target]);
+
+impl Serialize for Targets<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(JsonTarget::from))
+    }
+}
+
 /// Serialises the report as pretty-printed JSON (always valid UTF-8).
 pub fn to_json(report: &Report) -> String {
+    let mut out = Vec::new();
+    // Writing plain structs of strings and numbers into memory cannot fail.
+    match write_json(report, &mut out) {
+        Ok(()) => String::from_utf8(out).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}\n")),
+        Err(e) => format!("{{\"error\":\"{e}\"}}\n"),
+    }
+}
+
+/// Writes the report as pretty-printed JSON to `out`, as it is serialised:
+/// memory does not grow with the size of the report text.
+pub fn write_json<W: std::io::Write>(report: &Report, out: W) -> std::io::Result<()> {
     let doc = JsonReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -126,13 +149,12 @@ pub fn to_json(report: &Report) -> String {
         suspected_flakes: report.with_verdict(Verdict::SuspectedFlake),
         runs: &report.runs,
         reruns: &report.reruns,
-        targets: report.targets.iter().map(JsonTarget::from).collect(),
+        targets: Targets(&report.targets),
         warnings: &report.warnings,
         warnings_omitted: report.warnings_omitted,
     };
-    // Serialising plain structs of strings and numbers cannot fail.
-    let mut s =
-        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+    serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
