@@ -201,7 +201,8 @@ impl ToxLogParser {
     }
 
     fn text_line<S: LogSink>(&mut self, line: u64, text: &str, sink: &mut S) {
-        if let Some(ev) = self.tox4_line(text).or_else(|| self.tox3_line(text)) {
+        let lead = Lead::of(text);
+        if let Some(ev) = self.tox4_line(lead).or_else(|| self.tox3_line(text, lead)) {
             if ev.env() == Some(CURRENT_ENV) {
                 // A tox 3 line that refers to the env being worked on without naming it.
                 let current = self.last_env.clone();
@@ -284,12 +285,16 @@ impl ToxLogParser {
 
     /// tox 4: `env: step> cmd`, `env: exit N (...)`, `env: OK ✔ in ...`, and
     /// the summary `  env: FAIL code 1 (...)`.
-    fn tox4_line<'a>(&self, text: &'a str) -> Option<LogEvent<'a>> {
-        let (indented, body) = match text.strip_prefix("  ") {
-            Some(rest) => (true, rest),
-            None => (false, text),
+    fn tox4_line<'a>(&self, lead: Option<Lead<'a>>) -> Option<LogEvent<'a>> {
+        let Lead {
+            indented,
+            env,
+            sep: b':',
+            rest,
+        } = lead?
+        else {
+            return None;
         };
-        let (env, rest) = env_token(body, b':')?;
         let rest = rest.strip_prefix(' ')?;
         if NOT_ENVS.contains(&env) {
             return None;
@@ -333,7 +338,7 @@ impl ToxLogParser {
 
     /// tox 3: `env run-test: commands[0] | cmd`, `ERROR: InvocationError ...`,
     /// and the `___ summary ___` block.
-    fn tox3_line<'a>(&mut self, text: &'a str) -> Option<LogEvent<'a>> {
+    fn tox3_line<'a>(&mut self, text: &'a str, lead: Option<Lead<'a>>) -> Option<LogEvent<'a>> {
         if text.starts_with("___") && text.contains(" summary ") {
             self.tox3_summary = true;
             self.in_summary = true;
@@ -361,7 +366,15 @@ impl ToxLogParser {
         if let Some(ev) = parse_tox3_parallel_status(text) {
             return Some(ev);
         }
-        let (env, rest) = env_token(text, b' ')?;
+        let Lead {
+            indented: false,
+            env,
+            sep: b' ',
+            rest,
+        } = lead?
+        else {
+            return None;
+        };
         let (action, detail) = TOX3_ACTIONS.iter().find_map(|a| {
             let d = rest.strip_prefix(a)?.strip_prefix(": ")?;
             Some((*a, d))
@@ -702,30 +715,62 @@ fn parse_tox3_parallel_status(text: &str) -> Option<LogEvent<'_>> {
 }
 
 /// A shell line that runs tox on named envs: `+ exec uv run tox -p auto -o -e a,b, -- x`.
-/// A line that starts with an env name directly followed by `sep`: the name
-/// and what follows `sep`. Stops at the first byte an env name cannot hold, so
-/// most output lines are rejected after a few bytes.
-fn env_token(text: &str, sep: u8) -> Option<(&str, &str)> {
-    const fn table() -> [bool; 256] {
-        let mut t = [false; 256];
-        let mut i = 0;
-        while i < 256 {
-            let b = i as u8;
-            t[i] = b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-' || b == b'+';
-            i += 1;
+/// The env-name-like token a line starts with (after the two-space indent of
+/// tox 4's summary lines) and the byte after it: tox 4 lines have `env:`, tox 3
+/// lines `env `. Scanned once per line for both.
+#[derive(Debug, Clone, Copy)]
+struct Lead<'a> {
+    /// The line began with two spaces.
+    indented: bool,
+    /// The token.
+    env: &'a str,
+    /// The byte that ended it.
+    sep: u8,
+    /// What follows that byte.
+    rest: &'a str,
+}
+
+impl<'a> Lead<'a> {
+    /// Stops at the first byte an env name cannot hold, so most output lines
+    /// are rejected after a byte or a few (pytest's progress lines at once).
+    fn of(text: &'a str) -> Option<Self> {
+        const fn table() -> [bool; 256] {
+            let mut t = [false; 256];
+            let mut i = 0;
+            while i < 256 {
+                let b = i as u8;
+                t[i] =
+                    b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-' || b == b'+';
+                i += 1;
+            }
+            t
         }
-        t
+        static ENV_BYTE: [bool; 256] = table();
+        let (indented, body) = match text.strip_prefix("  ") {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let bytes = body.as_bytes();
+        if matches!(bytes.first(), None | Some(b'.' | b'-')) {
+            return None;
+        }
+        let end = bytes
+            .iter()
+            .take(201)
+            .position(|&b| !ENV_BYTE[b as usize])?;
+        if end == 0 {
+            return None;
+        }
+        // `end` is a char boundary (the bytes before it are ASCII); when the
+        // byte there starts a multi-byte char, `end + 1` is not one, and the
+        // line has no lead: neither pattern wants such a separator.
+        Some(Self {
+            indented,
+            env: &body[..end],
+            sep: bytes[end],
+            rest: body.get(end + 1..)?,
+        })
     }
-    static ENV_BYTE: [bool; 256] = table();
-    let bytes = text.as_bytes();
-    let end = bytes
-        .iter()
-        .take(201)
-        .position(|&b| !ENV_BYTE[b as usize])?;
-    if end == 0 || bytes[end] != sep || matches!(bytes[0], b'.' | b'-') {
-        return None;
-    }
-    Some((&text[..end], &text[end + 1..]))
 }
 
 fn selection(text: &str) -> Option<Vec<&str>> {
