@@ -381,3 +381,101 @@ fn snapshot_grouped_summary() {
         markdown::render(&r, &Default::default())
     );
 }
+
+/// Verdicts on a large matrix are computed on several threads; the report
+/// must be the one a single thread computes. The matrix: every target of
+/// sentry-python's tox.ini after toxgen PR 6100 and later versions, on six Pythons, failing and
+/// passing in a pattern that gives regressions, flakes and undetermined
+/// verdicts, with real failure messages of several categories.
+#[test]
+fn verdicts_do_not_depend_on_the_number_of_threads() {
+    use tox_triage::analysis::verdict::{Context, apply_on};
+    use tox_triage::model::{Failure, FailureKind, FailureSource, TargetName};
+    let head = ini("tests/fixtures/sentry-python/tox.after-6100.ini");
+    let base = ini("tests/fixtures/sentry-python/tox.before-6100.ini");
+    let messages = [
+        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded",
+        "AssertionError: assert 2 == 1",
+        "Failed: Timeout >10.0s",
+        "ModuleNotFoundError: No module named 'openai.types.responses'",
+        "worker 'gw1' crashed while running 'tests/test_basics.py::test_x'",
+    ];
+    // Each suite+version, and three later versions that are in neither tox.ini.
+    let suites: std::collections::BTreeSet<String> = head
+        .envlist
+        .iter()
+        .map(|env| env.split_once('-').map_or(env.as_str(), |(_, r)| r))
+        .flat_map(|r| {
+            [
+                r.to_owned(),
+                format!("{r}.1"),
+                format!("{r}.2"),
+                format!("{r}.3"),
+            ]
+        })
+        .collect();
+    let mut targets = Vec::new();
+    for (i, rest) in suites.into_iter().enumerate() {
+        for (p, py) in ["py3.8", "py3.10", "py3.11", "py3.12", "py3.13", "py3.14t"]
+            .iter()
+            .enumerate()
+        {
+            let mut t = Target::new(TargetName::parse(&format!("{py}-{rest}")));
+            // A third of the suites fail on one Python, a third on two.
+            t.status = match (i % 3, (i + p) % 6) {
+                (0, 0) | (1, 0 | 1) => TargetStatus::Fail,
+                (_, 5) => TargetStatus::Skipped,
+                _ => TargetStatus::Pass,
+            };
+            if t.status == TargetStatus::Fail {
+                t.failures.push(Failure {
+                    test: format!("tests/integrations/x/test_{i}.py::test_{p}"),
+                    kind: FailureKind::Failure,
+                    message: messages[(i + p) % messages.len()].to_owned(),
+                    details: String::new(),
+                    attempts: 1,
+                    source: FailureSource::Log,
+                    category: Category::Unknown,
+                    evidence: None,
+                });
+            }
+            targets.push(t);
+        }
+    }
+    assert!(
+        targets.len() > 4096,
+        "{} targets: too few to split",
+        targets.len()
+    );
+    let report = Report {
+        targets,
+        ..Report::default()
+    };
+    let ctx = Context {
+        head: Some(&head),
+        base: Some(&base),
+        config: None,
+    };
+    let mut one = report.clone();
+    apply_on(&mut one, &ctx, 1);
+    let mut many = report;
+    apply_on(&mut many, &ctx, 4);
+    assert_eq!(json::to_json(&one), json::to_json(&many));
+    let count = |v: Verdict| one.targets.iter().filter(|t| t.verdict == Some(v)).count();
+    assert!(
+        count(Verdict::Regression) > 100,
+        "{}",
+        count(Verdict::Regression)
+    );
+    assert!(
+        count(Verdict::SuspectedFlake) > 100,
+        "{}",
+        count(Verdict::SuspectedFlake)
+    );
+    let categories: std::collections::BTreeSet<Category> = one
+        .targets
+        .iter()
+        .flat_map(|t| t.failures.iter().map(|f| f.category))
+        .collect();
+    assert!(categories.len() >= 4, "{categories:?}");
+}

@@ -18,7 +18,7 @@
 //!    worker crashes: **suspected flake**;
 //! 6. otherwise **undetermined**.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::analysis::categories;
 use crate::inputs::config::Config;
@@ -74,27 +74,45 @@ pub fn added_suite_versions(head: &ToxIni, base: &ToxIni) -> BTreeSet<(String, S
         .collect()
 }
 
-/// Fills in categories, facts, verdicts, signals and links.
+/// Fills in categories, facts, verdicts, signals and links, on every core for
+/// large reports.
 pub fn apply(report: &mut Report, ctx: &Context<'_>) {
-    for t in &mut report.targets {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    apply_on(report, ctx, threads);
+}
+
+/// [`apply`] on up to `threads` threads. Each target's verdict reads only its
+/// own record and the facts gathered from all of them first, so the result
+/// does not depend on `threads`.
+pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
+    // Each target with its suite+version key, both worked out on every core.
+    let mut work: Vec<(&mut Target, Key)> = report
+        .targets
+        .iter_mut()
+        .map(|t| (t, Key::default()))
+        .collect();
+    each(&mut work, threads, |(t, key)| {
         classify_failures(t);
-    }
-    let mut failed_on: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-    let mut passed_on: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-    let mut passed_versions: BTreeMap<String, BTreeSet<PackageVersion>> = BTreeMap::new();
-    for t in &report.targets {
-        let py = t.name.python().unwrap_or("?").to_owned();
+        *key = key_of(&t.name);
+    });
+    let mut failed_on: HashMap<Key, BTreeSet<String>> = HashMap::new();
+    let mut passed_on: HashMap<Key, BTreeSet<String>> = HashMap::new();
+    let mut passed_versions: HashMap<String, BTreeSet<PackageVersion>> = HashMap::new();
+    for (t, key) in &work {
+        let py = t.name.python().unwrap_or("?");
         match t.status {
-            TargetStatus::Fail => {
-                failed_on.entry(key_of(&t.name)).or_default().insert(py);
-            }
+            TargetStatus::Fail => add_python(&mut failed_on, key, py),
             TargetStatus::Pass => {
-                passed_on.entry(key_of(&t.name)).or_default().insert(py);
+                add_python(&mut passed_on, key, py);
                 if let (Some(s), Some(v)) = (t.name.suite(), t.name.version()) {
-                    passed_versions
-                        .entry(s.to_owned())
-                        .or_default()
-                        .insert(v.clone());
+                    match passed_versions.get_mut(s) {
+                        Some(set) => {
+                            set.insert(v.clone());
+                        }
+                        None => {
+                            passed_versions.insert(s.to_owned(), BTreeSet::from([v.clone()]));
+                        }
+                    }
                 }
             }
             _ => {}
@@ -116,21 +134,21 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
         })
         .unwrap_or_default();
 
-    for t in &mut report.targets {
-        let key = key_of(&t.name);
+    each(&mut work, threads, |(t, key)| {
+        let key = &*key;
         let sorted = |set: Option<&BTreeSet<String>>| {
             let mut v: Vec<String> = set.into_iter().flatten().cloned().collect();
             v.sort_by(|a, b| python_order(a, b));
             v
         };
         let mut facts = Facts {
-            failed_on_pythons: sorted(failed_on.get(&key)),
-            passed_on_pythons: sorted(passed_on.get(&key)),
+            failed_on_pythons: sorted(failed_on.get(key)),
+            passed_on_pythons: sorted(passed_on.get(key)),
             ..Facts::default()
         };
         if let Some(base) = &base_keys {
-            let in_head = head_keys.as_ref().is_none_or(|h| h.contains(&key));
-            facts.newly_added = Some(in_head && !base.contains(&key));
+            let in_head = head_keys.as_ref().is_none_or(|h| h.contains(key));
+            facts.newly_added = Some(in_head && !base.contains(key));
         }
         if let (Some(suite), Some(v)) = (t.name.suite(), t.name.version()) {
             let below = |set: Option<&BTreeSet<PackageVersion>>| {
@@ -152,7 +170,40 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
             t.signals = signals;
             t.links = release_links(t);
         }
+    });
+}
+
+/// Records that the suite+version `key` ran on `python`.
+fn add_python(map: &mut HashMap<Key, BTreeSet<String>>, key: &Key, python: &str) {
+    match map.get_mut(key) {
+        Some(set) => {
+            if !set.contains(python) {
+                set.insert(python.to_owned());
+            }
+        }
+        None => {
+            map.insert(key.clone(), BTreeSet::from([python.to_owned()]));
+        }
     }
+}
+
+/// Targets per thread below which one thread does the work: starting a
+/// thread costs more than a few hundred verdicts.
+const TARGETS_PER_THREAD: usize = 2048;
+
+/// Runs `f` on every item, the slice cut into one run of neighbours per thread.
+fn each<T: Send>(items: &mut [T], threads: usize, f: impl Fn(&mut T) + Sync) {
+    let n = threads.min(items.len() / TARGETS_PER_THREAD).max(1);
+    if n == 1 {
+        items.iter_mut().for_each(f);
+        return;
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        for part in items.chunks_mut(items.len().div_ceil(n)) {
+            scope.spawn(move || part.iter_mut().for_each(f));
+        }
+    });
 }
 
 /// Sets each failing test's category; order-or-state when the same test passed
