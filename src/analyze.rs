@@ -72,7 +72,16 @@ pub fn parse_junit_for(arg: &str) -> Result<(String, String)> {
 /// Runs the analysis. Fails only on unusable arguments or unreadable named inputs;
 /// problems inside inputs become warnings in the report.
 pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
-    let mut agg = Aggregator::new();
+    let started = std::time::Instant::now();
+    let phase = |name: &str| {
+        tracing::debug!(
+            phase = name,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "analyze"
+        )
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut agg = Aggregator::new().with_reader_thread(threads > 1);
     let mut warnings = Vec::new();
     // API mode: the runs' failed jobs' logs first, through a temp dir.
     let runtime = if input.api.is_some() {
@@ -95,7 +104,7 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
     }
     for log in expand_logs(&input.logs, &input.workspace, &mut warnings)? {
         let result = if log == "-" {
-            agg.add_log("<stdin>", std::io::stdin().lock())
+            agg.add_log("<stdin>", std::io::stdin())
         } else {
             let file = open(Path::new(&log))?;
             agg.add_log(&log, file)
@@ -105,6 +114,7 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
             source: e,
         })?;
     }
+    phase("logs read");
     let junit: Vec<String> = input
         .junit
         .iter()
@@ -125,7 +135,6 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         });
     }
     let known = agg.target_names();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     junit_file::read_all(&jobs, &known, threads, |job, result| match result {
         Ok(r) => agg.apply_junit(r),
         Err(e) => agg.warn(Warning::in_file(
@@ -134,6 +143,7 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
             format!("cannot read: {e}"),
         )),
     });
+    phase("JUnit files read");
     let head = match &input.tox_ini {
         Some(p) => Some(ToxIni::parse(open(p)?, &p.display().to_string())?),
         None => None,
@@ -166,12 +176,14 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         None => None,
     };
     let mut report = agg.finish(head.as_ref().map(|h| h.envlist.as_slice()));
+    phase("targets finished");
     let ctx = verdict::Context {
         head: head.as_ref(),
         base: base.as_ref(),
         config: config.as_ref(),
     };
     verdict::apply(&mut report, &ctx);
+    phase("verdicts");
     if let Some(opts) = &input.forensics {
         add_forensics(&mut report, opts, &input.workspace, base_ref.as_deref());
     }

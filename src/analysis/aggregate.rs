@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
 
+use crate::inputs::logpipe::parse_log_threaded;
 use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
@@ -41,6 +42,8 @@ pub struct Aggregator {
     warnings: Vec<Warning>,
     warnings_omitted: u64,
     logs_read: usize,
+    /// Logs are read and parsed on a second thread while this one aggregates.
+    reader_thread: bool,
 }
 
 #[derive(Debug)]
@@ -211,6 +214,13 @@ impl Aggregator {
         Self::default()
     }
 
+    /// Reads logs on a second thread ([`parse_log_threaded`]) while this one
+    /// aggregates their events; the report is the same either way.
+    pub fn with_reader_thread(mut self, on: bool) -> Self {
+        self.reader_thread = on;
+        self
+    }
+
     /// Records a warning (bounded; the overflow is counted).
     pub fn warn(&mut self, w: Warning) {
         if self.warnings.len() < MAX_WARNINGS {
@@ -264,7 +274,7 @@ impl Aggregator {
 
     /// Reads one job's log (API mode): like [`Aggregator::add_log`], and every
     /// target the log mentions records the job.
-    pub fn add_job_log<R: Read>(
+    pub fn add_job_log<R: Read + Send>(
         &mut self,
         name: &str,
         job: &JobRef,
@@ -283,12 +293,17 @@ impl Aggregator {
 
     /// Reads one tox log (plain, or a GitHub job log). `name` is how warnings and
     /// the report refer to it.
-    pub fn add_log<R: Read>(&mut self, name: &str, input: R) -> std::io::Result<LogStats> {
+    pub fn add_log<R: Read + Send>(&mut self, name: &str, input: R) -> std::io::Result<LogStats> {
         let src = self.source_id(name);
         self.logs_read += 1;
-        let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
-            self.on_log_event(src, name, line, text, ev)
-        })?;
+        let threaded = self.reader_thread;
+        let mut sink =
+            |line: u64, text: &str, ev: LogEvent<'_>| self.on_log_event(src, name, line, text, ev);
+        let stats = if threaded {
+            parse_log_threaded(input, &mut sink)?
+        } else {
+            parse_log(input, &mut sink)?
+        };
         for b in self.builders.iter_mut() {
             if b.ring_source == Some(src) {
                 b.settle_output(&mut self.budget);

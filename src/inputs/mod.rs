@@ -3,6 +3,7 @@
 //! - [`lines`]: fixed-memory line splitting.
 //! - [`ghlog`]: GitHub job-log framing, ANSI codes, CRLF, invalid UTF-8.
 //! - [`toxlog`]: tox 3 / tox 4 output → [`toxlog::LogEvent`]s.
+//! - [`logpipe`]: a log read and parsed on a second thread, its events handed over in batches.
 //! - [`pytest`]: pytest's own summary lines inside that output.
 //! - [`junit`]: JUnit XML → test cases.
 //! - [`toxini`]: tox.ini settings and the expanded envlist.
@@ -22,6 +23,7 @@ pub mod github;
 pub mod http;
 pub mod junit;
 pub mod lines;
+pub mod logpipe;
 pub mod pytest;
 pub mod releases;
 pub mod toxini;

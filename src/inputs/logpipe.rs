@@ -1,0 +1,419 @@
+//! A log read on a second thread: [`parse_log_threaded`] runs the line
+//! splitting, cleaning and tox parsing of [`parse_log`] on its own thread and
+//! hands the events over in batches, so that the caller's sink (the
+//! aggregation) runs on another core at the same time.
+//!
+//! The sink receives exactly the events [`parse_log`] would give it, in the
+//! same order, with the same text: a batch copies each event's line once and
+//! records the event's fields as spans of it.
+
+use std::io::Read;
+use std::sync::mpsc;
+
+use crate::inputs::toxlog::{LogEvent, LogSink, LogStats, StatusTimes, parse_log};
+
+/// A batch is handed over once its text reaches this size...
+const BATCH_TEXT: usize = 256 << 10;
+/// ...or it holds this many events.
+const BATCH_EVENTS: usize = 4096;
+/// Batches parsed and not yet consumed: with [`BATCH_TEXT`], what bounds the
+/// memory the hand-over adds (about 1 MB).
+const IN_FLIGHT: usize = 4;
+
+/// Like [`parse_log`], with the reading and parsing on a second thread.
+pub fn parse_log_threaded<R: Read + Send, S: LogSink>(
+    input: R,
+    sink: &mut S,
+) -> std::io::Result<LogStats> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    std::thread::scope(move |scope| {
+        let reader = std::thread::Builder::new()
+            .name("log reader".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut batch = Batch::default();
+                let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
+                    batch.push(line, text, ev);
+                    if batch.is_full() {
+                        let next = empty_rx.try_recv().unwrap_or_default();
+                        // The receiver is gone only if the sink panicked.
+                        let _ = full_tx.send(std::mem::replace(&mut batch, next));
+                    }
+                });
+                if !batch.records.is_empty() {
+                    let _ = full_tx.send(batch);
+                }
+                stats
+            })?;
+        // Ends when the reader is done and has dropped its sender.
+        for mut batch in full_rx.iter() {
+            batch.replay(sink);
+            batch.clear();
+            let _ = empty_tx.send(batch);
+        }
+        match reader.join() {
+            Ok(stats) => stats,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Where a string is in a batch's text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// An event with its strings as spans.
+#[derive(Debug, Clone, Copy)]
+enum Packed {
+    Step {
+        title: Span,
+    },
+    StepError {
+        message: Span,
+    },
+    /// The envs are `envs[first..first + count]` of the batch.
+    Selection {
+        first: u32,
+        count: u32,
+    },
+    Setup {
+        env: Span,
+        step: Span,
+        detail: Span,
+    },
+    Command {
+        env: Span,
+        command: Span,
+    },
+    Exit {
+        env: Span,
+        code: i32,
+        seconds: Option<f64>,
+        cwd: Span,
+        command: Span,
+        setup_step: bool,
+    },
+    Status {
+        env: Span,
+        result: crate::inputs::toxlog::EnvResult,
+        exit_code: Option<i32>,
+        times: StatusTimes,
+        summary: bool,
+        reason: Option<Span>,
+    },
+    Output {
+        env: Option<Span>,
+        text: Span,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    line: u64,
+    text: Span,
+    event: Packed,
+}
+
+/// Events of consecutive lines and the text they borrow.
+#[derive(Debug, Default)]
+struct Batch {
+    text: String,
+    records: Vec<Record>,
+    /// Selection lists.
+    envs: Vec<Span>,
+    /// The env most recently copied into `text` for an event that does not
+    /// name it on its line (pytest's output): the next such event reuses it.
+    last_env: Option<Span>,
+}
+
+impl Batch {
+    fn is_full(&self) -> bool {
+        self.text.len() >= BATCH_TEXT || self.records.len() >= BATCH_EVENTS
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.records.clear();
+        self.envs.clear();
+        self.last_env = None;
+    }
+
+    fn get(&self, s: Span) -> &str {
+        let start = s.start as usize;
+        self.text.get(start..start + s.len as usize).unwrap_or("")
+    }
+
+    /// Copies `s` into the text.
+    fn copy(&mut self, s: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(s);
+        span(start, s.len())
+    }
+
+    /// `s` as a span: inside the line (at `base` in the text) when it is part
+    /// of it, else a copy.
+    fn field(&mut self, base: usize, line: &str, s: &str) -> Span {
+        let offset = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+        if offset <= line.len() && s.len() <= line.len() - offset {
+            span(base + offset, s.len())
+        } else {
+            self.copy(s)
+        }
+    }
+
+    /// An env that is not on its line: the parser's memory of the current env.
+    fn env(&mut self, base: usize, line: &str, env: &str) -> Span {
+        if let Some(last) = self.last_env
+            && self.get(last) == env
+        {
+            return last;
+        }
+        let s = self.field(base, line, env);
+        if s.start as usize >= base + line.len() {
+            self.last_env = Some(s);
+        }
+        s
+    }
+
+    fn push(&mut self, line: u64, text: &str, ev: LogEvent<'_>) {
+        let base = self.text.len();
+        self.text.push_str(text);
+        let event = match ev {
+            LogEvent::Step { title } => Packed::Step {
+                title: self.field(base, text, title),
+            },
+            LogEvent::StepError { message } => Packed::StepError {
+                message: self.field(base, text, message),
+            },
+            LogEvent::Selection { envs } => {
+                let first = self.envs.len() as u32;
+                for e in &envs {
+                    let s = self.field(base, text, e);
+                    self.envs.push(s);
+                }
+                Packed::Selection {
+                    first,
+                    count: envs.len() as u32,
+                }
+            }
+            LogEvent::Setup { env, step, detail } => Packed::Setup {
+                env: self.env(base, text, env),
+                step: self.field(base, text, step),
+                detail: self.field(base, text, detail),
+            },
+            LogEvent::Command { env, command } => Packed::Command {
+                env: self.env(base, text, env),
+                command: self.field(base, text, command),
+            },
+            LogEvent::Exit {
+                env,
+                code,
+                seconds,
+                cwd,
+                command,
+                setup_step,
+            } => Packed::Exit {
+                env: self.env(base, text, env),
+                code,
+                seconds,
+                cwd: self.field(base, text, cwd),
+                command: self.field(base, text, command),
+                setup_step,
+            },
+            LogEvent::Status {
+                env,
+                result,
+                exit_code,
+                times,
+                summary,
+                reason,
+            } => Packed::Status {
+                env: self.env(base, text, env),
+                result,
+                exit_code,
+                times,
+                summary,
+                reason: reason.map(|r| self.field(base, text, r)),
+            },
+            LogEvent::Output { env, text: out } => Packed::Output {
+                env: env.map(|e| self.env(base, text, e)),
+                text: self.field(base, text, out),
+            },
+        };
+        self.records.push(Record {
+            line,
+            text: span(base, text.len()),
+            event,
+        });
+    }
+
+    /// Gives each event to `sink`, as the parser gave it.
+    fn replay<S: LogSink>(&self, sink: &mut S) {
+        for r in &self.records {
+            let text = self.get(r.text);
+            let ev = match r.event {
+                Packed::Step { title } => LogEvent::Step {
+                    title: self.get(title),
+                },
+                Packed::StepError { message } => LogEvent::StepError {
+                    message: self.get(message),
+                },
+                Packed::Selection { first, count } => {
+                    let first = first as usize;
+                    let spans = self.envs.get(first..first + count as usize).unwrap_or(&[]);
+                    LogEvent::Selection {
+                        envs: spans.iter().map(|s| self.get(*s)).collect(),
+                    }
+                }
+                Packed::Setup { env, step, detail } => LogEvent::Setup {
+                    env: self.get(env),
+                    step: self.get(step),
+                    detail: self.get(detail),
+                },
+                Packed::Command { env, command } => LogEvent::Command {
+                    env: self.get(env),
+                    command: self.get(command),
+                },
+                Packed::Exit {
+                    env,
+                    code,
+                    seconds,
+                    cwd,
+                    command,
+                    setup_step,
+                } => LogEvent::Exit {
+                    env: self.get(env),
+                    code,
+                    seconds,
+                    cwd: self.get(cwd),
+                    command: self.get(command),
+                    setup_step,
+                },
+                Packed::Status {
+                    env,
+                    result,
+                    exit_code,
+                    times,
+                    summary,
+                    reason,
+                } => LogEvent::Status {
+                    env: self.get(env),
+                    result,
+                    exit_code,
+                    times,
+                    summary,
+                    reason: reason.map(|r| self.get(r)),
+                },
+                Packed::Output { env, text: out } => LogEvent::Output {
+                    env: env.map(|e| self.get(e)),
+                    text: self.get(out),
+                },
+            };
+            sink.event(r.line, text, ev);
+        }
+    }
+}
+
+/// Offsets fit in `u32`: a batch is handed over at [`BATCH_TEXT`] bytes, and
+/// a line is at most 64 KiB.
+fn span(start: usize, len: usize) -> Span {
+    Span {
+        start: start as u32,
+        len: len as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event of a log, as text, line by line.
+    fn events(log: &[u8], threaded: bool) -> (Vec<String>, LogStats) {
+        let mut out = Vec::new();
+        let mut sink = |line: u64, text: &str, ev: LogEvent<'_>| {
+            out.push(format!("{line} {text:?} {ev:?}"));
+        };
+        let stats = if threaded {
+            parse_log_threaded(log, &mut sink).unwrap()
+        } else {
+            parse_log(log, &mut sink).unwrap()
+        };
+        (out, stats)
+    }
+
+    /// Real tox 3 and tox 4 logs (sequential, parallel, coloured, GitHub job
+    /// logs), and a long one made of them, which spans many batches.
+    #[test]
+    fn threaded_reading_gives_the_same_events() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut logs = Vec::new();
+        for entry in walk(&dir) {
+            let name = entry.to_string_lossy();
+            if name.ends_with(".log") || name.ends_with(".txt") {
+                logs.push(std::fs::read(&entry).unwrap());
+            }
+        }
+        assert!(logs.len() >= 8, "{} logs", logs.len());
+        let mut long = Vec::new();
+        while long.len() < 3 * BATCH_TEXT {
+            for l in &logs {
+                long.extend_from_slice(l);
+            }
+        }
+        logs.push(long);
+        let mut total = 0;
+        for log in &logs {
+            let direct = events(log, false);
+            let threaded = events(log, true);
+            assert_eq!(direct.1, threaded.1);
+            assert_eq!(direct.0.len(), threaded.0.len());
+            for (a, b) in direct.0.iter().zip(&threaded.0) {
+                assert_eq!(a, b);
+            }
+            total += direct.0.len();
+        }
+        assert!(total > 3 * BATCH_EVENTS, "{total} events");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// An env copied for one event is reused by the next only when equal.
+    #[test]
+    fn env_copies_are_reused_only_for_the_same_env() {
+        let mut b = Batch::default();
+        b.push(
+            1,
+            "collected 1 item",
+            LogEvent::Output {
+                env: Some("py3.12-a"),
+                text: "collected 1 item",
+            },
+        );
+        b.push(
+            2,
+            "x",
+            LogEvent::Output {
+                env: Some("py3.12-b"),
+                text: "x",
+            },
+        );
+        let mut got = Vec::new();
+        b.replay(&mut |_: u64, _: &str, ev: LogEvent<'_>| got.push(ev.env().map(str::to_owned)));
+        assert_eq!(got, [Some("py3.12-a".into()), Some("py3.12-b".into())]);
+    }
+}
