@@ -7,7 +7,7 @@
 //! failed in another is flagged `conflicting`. A target named by a run's `-e`
 //! list that never reports a result is `not-run`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
@@ -31,7 +31,7 @@ const MAX_COMMAND: usize = 2_000;
 pub struct Aggregator {
     /// Targets, in first-seen order; `index` finds one by name.
     builders: Vec<Builder>,
-    index: HashMap<String, usize>,
+    index: foldhash::HashMap<String, usize>,
     /// The last target looked up: most events are about the same env as the one before.
     last: Option<(String, usize)>,
     /// Bytes of output excerpts and tracebacks kept, against a fixed budget.
@@ -153,9 +153,12 @@ impl Budget {
 
 /// Spare line buffers, so that an env's output does not allocate per line.
 const LINE_POOL_MAX: usize = 4 * MAX_OUTPUT_LINES;
+/// Spare rings (their line slots), so that an env's output does not grow one.
+const RING_POOL_MAX: usize = 16;
 
 thread_local! {
     static LINE_POOL: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    static RING_POOL: std::cell::RefCell<Vec<VecDeque<String>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The last lines of output, reusing its strings.
@@ -168,6 +171,11 @@ struct Ring {
 impl Ring {
     fn push(&mut self, text: &str) {
         self.total += 1;
+        if self.lines.capacity() == 0
+            && let Some(spare) = RING_POOL.with(|p| p.borrow_mut().pop())
+        {
+            self.lines = spare;
+        }
         let mut slot = if self.lines.len() >= MAX_OUTPUT_LINES {
             self.lines.pop_front().unwrap_or_default()
         } else {
@@ -183,7 +191,8 @@ impl Ring {
     }
 
     fn clear(&mut self) {
-        // The strings go back to the pool: the next env's output reuses them.
+        // The strings go back to the pool, and the ring's slots to theirs: the
+        // next env's output reuses both, and an idle env holds neither.
         LINE_POOL.with(|p| {
             let mut pool = p.borrow_mut();
             for s in self.lines.drain(..) {
@@ -192,7 +201,15 @@ impl Ring {
                 }
             }
         });
-        self.lines.shrink_to_fit();
+        let slots = std::mem::take(&mut self.lines);
+        if slots.capacity() > 0 {
+            RING_POOL.with(|p| {
+                let mut pool = p.borrow_mut();
+                if pool.len() < RING_POOL_MAX {
+                    pool.push(slots);
+                }
+            });
+        }
         self.total = 0;
     }
 

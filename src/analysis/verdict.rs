@@ -18,7 +18,9 @@
 //!    worker crashes: **suspected flake**;
 //! 6. otherwise **undetermined**.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 
 use crate::analysis::categories;
 use crate::inputs::config::Config;
@@ -95,9 +97,9 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         classify_failures(t);
         *key = key_of(&t.name);
     });
-    let mut failed_on: HashMap<Key, BTreeSet<String>> = HashMap::new();
-    let mut passed_on: HashMap<Key, BTreeSet<String>> = HashMap::new();
-    let mut passed_versions: HashMap<String, BTreeSet<PackageVersion>> = HashMap::new();
+    let mut failed_on: HashMap<Key, BTreeSet<String>> = HashMap::default();
+    let mut passed_on: HashMap<Key, BTreeSet<String>> = HashMap::default();
+    let mut passed_versions: HashMap<String, BTreeSet<PackageVersion>> = HashMap::default();
     for (t, key) in &work {
         let py = t.name.python().unwrap_or("?");
         match t.status {
