@@ -116,9 +116,10 @@ pub fn strip_timestamp(line: &[u8]) -> &[u8] {
 /// OSC `ESC ] ... BEL|ESC \`, and two-byte `ESC x`).
 pub fn strip_ansi(line: &[u8], out: &mut Vec<u8>) {
     out.clear();
+    out.reserve(line.len());
     let mut i = 0;
     while i < line.len() {
-        let Some(off) = memchr::memchr(0x1b, &line[i..]) else {
+        let Some(off) = next_escape(&line[i..]) else {
             out.extend_from_slice(&line[i..]);
             break;
         };
@@ -150,6 +151,17 @@ pub fn strip_ansi(line: &[u8], out: &mut Vec<u8>) {
             Some(_) => i += 1,
             None => {}
         }
+    }
+}
+
+/// Where the next ESC is. pytest colours each progress character on its own
+/// (`ESC[32m.ESC[0m`), so escapes are usually a few bytes apart: look at the
+/// next few bytes first, and call `memchr` only for a longer run of text.
+fn next_escape(text: &[u8]) -> Option<usize> {
+    const NEAR: usize = 16;
+    match text.iter().take(NEAR).position(|&b| b == 0x1b) {
+        Some(at) => Some(at),
+        None => memchr::memchr(0x1b, text.get(NEAR..)?).map(|at| at + NEAR),
     }
 }
 
@@ -193,6 +205,33 @@ mod tests {
             clean(b"2026-11-20 is a date", false),
             "2026-11-20 is a date"
         );
+    }
+
+    #[test]
+    fn next_escape_is_memchr() {
+        for len in 0..48 {
+            for at in 0..=len {
+                let mut text = vec![b'.'; len];
+                if at < len {
+                    text[at] = 0x1b;
+                }
+                assert_eq!(
+                    next_escape(&text),
+                    memchr::memchr(0x1b, &text),
+                    "{len} {at}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn strips_pytest_coloured_progress() {
+        let mut out = Vec::new();
+        strip_ansi(
+            b"tests/t.py \x1b[32m.\x1b[0m\x1b[33ms\x1b[0m\x1b[31mF\x1b[0m \x1b[32m [ 17%]\x1b[0m",
+            &mut out,
+        );
+        assert_eq!(out, b"tests/t.py .sF  [ 17%]");
     }
 
     #[test]
