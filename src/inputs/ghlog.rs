@@ -123,7 +123,15 @@ pub fn strip_ansi(line: &[u8], out: &mut Vec<u8>) {
             out.extend_from_slice(&line[i..]);
             break;
         };
-        out.extend_from_slice(&line[i..i + off]);
+        let text = &line[i..i + off];
+        if text.len() <= 4 {
+            // Mostly one progress character: cheaper than a call to memcpy.
+            for &b in text {
+                out.push(b);
+            }
+        } else {
+            out.extend_from_slice(text);
+        }
         i += off + 1;
         match line.get(i) {
             Some(b'[') => {
