@@ -119,20 +119,12 @@ pub fn strip_ansi(line: &[u8], out: &mut Vec<u8>) {
     out.reserve(line.len());
     let mut i = 0;
     while i < line.len() {
-        let Some(off) = next_escape(&line[i..]) else {
-            out.extend_from_slice(&line[i..]);
-            break;
-        };
-        let text = &line[i..i + off];
-        if text.len() <= 4 {
-            // Mostly one progress character: cheaper than a call to memcpy.
-            for &b in text {
-                out.push(b);
-            }
-        } else {
-            out.extend_from_slice(text);
+        let b = line[i];
+        i += 1;
+        if b != 0x1b {
+            out.push(b);
+            continue;
         }
-        i += off + 1;
         match line.get(i) {
             Some(b'[') => {
                 i += 1;
@@ -159,17 +151,6 @@ pub fn strip_ansi(line: &[u8], out: &mut Vec<u8>) {
             Some(_) => i += 1,
             None => {}
         }
-    }
-}
-
-/// Where the next ESC is. pytest colours each progress character on its own
-/// (`ESC[32m.ESC[0m`), so escapes are usually a few bytes apart: look at the
-/// next few bytes first, and call `memchr` only for a longer run of text.
-fn next_escape(text: &[u8]) -> Option<usize> {
-    const NEAR: usize = 16;
-    match text.iter().take(NEAR).position(|&b| b == 0x1b) {
-        Some(at) => Some(at),
-        None => memchr::memchr(0x1b, text.get(NEAR..)?).map(|at| at + NEAR),
     }
 }
 
@@ -213,23 +194,6 @@ mod tests {
             clean(b"2026-11-20 is a date", false),
             "2026-11-20 is a date"
         );
-    }
-
-    #[test]
-    fn next_escape_is_memchr() {
-        for len in 0..48 {
-            for at in 0..=len {
-                let mut text = vec![b'.'; len];
-                if at < len {
-                    text[at] = 0x1b;
-                }
-                assert_eq!(
-                    next_escape(&text),
-                    memchr::memchr(0x1b, &text),
-                    "{len} {at}"
-                );
-            }
-        }
     }
 
     #[test]
