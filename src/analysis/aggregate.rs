@@ -7,7 +7,7 @@
 //! failed in another is flagged `conflicting`. A target named by a run's `-e`
 //! list that never reports a result is `not-run`.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
@@ -49,8 +49,9 @@ pub struct Aggregator {
 #[derive(Debug)]
 struct Builder {
     target: Box<Target>,
-    /// Result per log source, most severe kept.
-    log_status: BTreeMap<usize, TargetStatus>,
+    /// Result per log source, most severe kept; in the order the sources
+    /// were read, so the current one is last.
+    log_status: Vec<(usize, TargetStatus)>,
     /// JUnit-derived counts for this target.
     junit: TestCounts,
     junit_cases: u64,
@@ -69,7 +70,7 @@ impl Builder {
     fn new(name: &str) -> Self {
         Self {
             target: Box::new(Target::new(TargetName::parse(name))),
-            log_status: BTreeMap::new(),
+            log_status: Vec::new(),
             junit: TestCounts::default(),
             junit_cases: 0,
             log_counts: None,
@@ -81,10 +82,21 @@ impl Builder {
     }
 
     fn set_log_status(&mut self, source: usize, status: TargetStatus) {
-        let slot = self.log_status.entry(source).or_insert(status);
-        if status.severity() > slot.severity() {
-            *slot = status;
+        match self.log_status.iter_mut().rev().find(|(s, _)| *s == source) {
+            Some((_, slot)) => {
+                if status.severity() > slot.severity() {
+                    *slot = status;
+                }
+            }
+            None => self.log_status.push((source, status)),
         }
+    }
+
+    fn log_status(&self, source: usize) -> Option<TargetStatus> {
+        self.log_status
+            .iter()
+            .rev()
+            .find_map(|&(s, status)| (s == source).then_some(status))
     }
 
     /// Ends the occurrence held in the ring: its lines are kept if it failed.
@@ -92,7 +104,7 @@ impl Builder {
         let Some(src) = self.ring_source.take() else {
             return;
         };
-        if self.log_status.get(&src) == Some(&TargetStatus::Fail) && !self.ring.lines.is_empty() {
+        if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.lines.is_empty() {
             // Within the memory budget, the whole excerpt; past it, its last few lines.
             let bytes: usize = self.ring.lines.iter().map(String::len).sum();
             if budget.retained + bytes > OUTPUT_BUDGET {
@@ -614,11 +626,12 @@ impl Aggregator {
 
 fn finish_target(mut b: Builder) -> Target {
     let t = &mut b.target;
-    let log_statuses: BTreeSet<TargetStatus> = b.log_status.values().copied().collect();
+    let statuses = || b.log_status.iter().map(|&(_, s)| s);
     t.conflicting =
-        log_statuses.contains(&TargetStatus::Fail) && log_statuses.contains(&TargetStatus::Pass);
-    t.status = if let Some(worst) = log_statuses.iter().max_by_key(|s| s.severity()) {
-        *worst
+        statuses().any(|s| s == TargetStatus::Fail) && statuses().any(|s| s == TargetStatus::Pass);
+    // Severities differ from status to status: the most severe is one status.
+    t.status = if let Some(worst) = statuses().max_by_key(|s| s.severity()) {
+        worst
     } else if !t.junit_files.is_empty() {
         junit_status(&b.junit, b.junit_cases)
     } else {

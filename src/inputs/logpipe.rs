@@ -13,12 +13,13 @@ use std::sync::mpsc;
 use crate::inputs::toxlog::{LogEvent, LogSink, LogStats, StatusTimes, parse_log};
 
 /// A batch is handed over once its text reaches this size...
-const BATCH_TEXT: usize = 256 << 10;
+const BATCH_TEXT: usize = 1 << 20;
 /// ...or it holds this many events.
-const BATCH_EVENTS: usize = 4096;
+const BATCH_EVENTS: usize = 16 << 10;
 /// Batches parsed and not yet consumed: with [`BATCH_TEXT`], what bounds the
-/// memory the hand-over adds (about 1 MB).
-const IN_FLIGHT: usize = 4;
+/// memory the hand-over adds (a few MB). Each hand-over may wake a thread:
+/// large batches make few of them.
+const IN_FLIGHT: usize = 3;
 
 /// Like [`parse_log`], with the reading and parsing on a second thread.
 pub fn parse_log_threaded<R: Read + Send, S: LogSink>(
