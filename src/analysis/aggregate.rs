@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
 
-use crate::inputs::logpipe::parse_log_threaded;
+use crate::inputs::logpipe::LogPipe;
 use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
@@ -43,7 +43,7 @@ pub struct Aggregator {
     warnings_omitted: u64,
     logs_read: usize,
     /// Logs are read and parsed on a second thread while this one aggregates.
-    reader_thread: bool,
+    reader: Option<LogPipe>,
 }
 
 #[derive(Debug)]
@@ -243,10 +243,10 @@ impl Aggregator {
         Self::default()
     }
 
-    /// Reads logs on a second thread ([`parse_log_threaded`]) while this one
+    /// Reads logs on a second thread ([`LogPipe`]) while this one
     /// aggregates their events; the report is the same either way.
     pub fn with_reader_thread(mut self, on: bool) -> Self {
-        self.reader_thread = on;
+        self.reader = on.then(LogPipe::default);
         self
     }
 
@@ -325,13 +325,16 @@ impl Aggregator {
     pub fn add_log<R: Read + Send>(&mut self, name: &str, input: R) -> std::io::Result<LogStats> {
         let src = self.source_id(name);
         self.logs_read += 1;
-        let threaded = self.reader_thread;
+        let reader = self.reader.take();
         let mut sink =
             |line: u64, text: &str, ev: LogEvent<'_>| self.on_log_event(src, name, line, text, ev);
-        let stats = if threaded {
-            parse_log_threaded(input, &mut sink)?
-        } else {
-            parse_log(input, &mut sink)?
+        let stats = match reader {
+            Some(mut pipe) => {
+                let stats = pipe.parse(input, &mut sink);
+                self.reader = Some(pipe);
+                stats?
+            }
+            None => parse_log(input, &mut sink)?,
         };
         for b in self.builders.iter_mut() {
             if b.ring_source == Some(src) {

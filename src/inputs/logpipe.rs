@@ -1,4 +1,4 @@
-//! A log read on a second thread: [`parse_log_threaded`] runs the line
+//! A log read on a second thread: [`LogPipe::parse`] runs the line
 //! splitting, cleaning and tox parsing of [`parse_log`] on its own thread and
 //! hands the events over in batches, so that the caller's sink (the
 //! aggregation) runs on another core at the same time.
@@ -13,50 +13,68 @@ use std::sync::mpsc;
 use crate::inputs::toxlog::{LogEvent, LogSink, LogStats, StatusTimes, parse_log};
 
 /// A batch is handed over once its text reaches this size...
-const BATCH_TEXT: usize = 1 << 20;
+const BATCH_TEXT: usize = 256 << 10;
 /// ...or it holds this many events.
-const BATCH_EVENTS: usize = 16 << 10;
+const BATCH_EVENTS: usize = 4096;
 /// Batches parsed and not yet consumed: with [`BATCH_TEXT`], what bounds the
-/// memory the hand-over adds (a few MB). Each hand-over may wake a thread:
-/// large batches make few of them.
-const IN_FLIGHT: usize = 3;
+/// memory the hand-over adds (about 1 MB).
+const IN_FLIGHT: usize = 4;
 
-/// Like [`parse_log`], with the reading and parsing on a second thread.
-pub fn parse_log_threaded<R: Read + Send, S: LogSink>(
-    input: R,
-    sink: &mut S,
-) -> std::io::Result<LogStats> {
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
-    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-    std::thread::scope(move |scope| {
-        let reader = std::thread::Builder::new()
-            .name("log reader".to_owned())
-            .spawn_scoped(scope, move || {
-                let mut batch = Batch::default();
-                let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
-                    batch.push(line, text, ev);
-                    if batch.is_full() {
-                        let next = empty_rx.try_recv().unwrap_or_default();
-                        // The receiver is gone only if the sink panicked.
-                        let _ = full_tx.send(std::mem::replace(&mut batch, next));
+/// Reads logs on a second thread, one after another, keeping its batches
+/// from one log to the next: a run of many small logs does not allocate (and
+/// fault in) fresh buffers for each.
+#[derive(Debug, Default)]
+pub struct LogPipe {
+    spare: Vec<Batch>,
+}
+
+impl LogPipe {
+    /// Like [`parse_log`], with the reading and parsing on a second thread:
+    /// `sink` receives the same events in the same order.
+    pub fn parse<R: Read + Send, S: LogSink>(
+        &mut self,
+        input: R,
+        sink: &mut S,
+    ) -> std::io::Result<LogStats> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+        let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        for b in self.spare.drain(..) {
+            let _ = empty_tx.send(b);
+        }
+        let (stats, empty_rx) = std::thread::scope(move |scope| {
+            let reader = std::thread::Builder::new()
+                .name("log reader".to_owned())
+                .spawn_scoped(scope, move || {
+                    let mut batch = empty_rx.try_recv().unwrap_or_default();
+                    let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
+                        batch.push(line, text, ev);
+                        if batch.is_full() {
+                            let next = empty_rx.try_recv().unwrap_or_default();
+                            // The receiver is gone only if the sink panicked.
+                            let _ = full_tx.send(std::mem::replace(&mut batch, next));
+                        }
+                    });
+                    if !batch.records.is_empty() {
+                        let _ = full_tx.send(batch);
                     }
-                });
-                if !batch.records.is_empty() {
-                    let _ = full_tx.send(batch);
-                }
-                stats
-            })?;
-        // Ends when the reader is done and has dropped its sender.
-        for mut batch in full_rx.iter() {
-            batch.replay(sink);
-            batch.clear();
-            let _ = empty_tx.send(batch);
-        }
-        match reader.join() {
-            Ok(stats) => stats,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
+                    // The batches sent back and not used, for the next log.
+                    (stats, empty_rx)
+                })?;
+            // Ends when the reader is done and has dropped its sender.
+            for mut batch in full_rx.iter() {
+                batch.replay(sink);
+                batch.clear();
+                let _ = empty_tx.send(batch);
+            }
+            match reader.join() {
+                Ok(done) => Ok::<_, std::io::Error>(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })?;
+        // Every batch came back before the reader was joined.
+        self.spare.extend(empty_rx.try_iter().take(IN_FLIGHT + 2));
+        stats
+    }
 }
 
 /// Where a string is in a batch's text.
@@ -331,16 +349,16 @@ fn span(start: usize, len: usize) -> Span {
 mod tests {
     use super::*;
 
-    /// Every event of a log, as text, line by line.
-    fn events(log: &[u8], threaded: bool) -> (Vec<String>, LogStats) {
+    /// Every event of a log, as text, line by line; read on a second thread
+    /// when given a pipe.
+    fn events(log: &[u8], pipe: Option<&mut LogPipe>) -> (Vec<String>, LogStats) {
         let mut out = Vec::new();
         let mut sink = |line: u64, text: &str, ev: LogEvent<'_>| {
             out.push(format!("{line} {text:?} {ev:?}"));
         };
-        let stats = if threaded {
-            parse_log_threaded(log, &mut sink).unwrap()
-        } else {
-            parse_log(log, &mut sink).unwrap()
+        let stats = match pipe {
+            Some(pipe) => pipe.parse(log, &mut sink).unwrap(),
+            None => parse_log(log, &mut sink).unwrap(),
         };
         (out, stats)
     }
@@ -366,9 +384,12 @@ mod tests {
         }
         logs.push(long);
         let mut total = 0;
+        // One pipe for all, as for a run's logs: batches are reused from one
+        // log to the next.
+        let mut pipe = LogPipe::default();
         for log in &logs {
-            let direct = events(log, false);
-            let threaded = events(log, true);
+            let direct = events(log, None);
+            let threaded = events(log, Some(&mut pipe));
             assert_eq!(direct.1, threaded.1);
             assert_eq!(direct.0.len(), threaded.0.len());
             for (a, b) in direct.0.iter().zip(&threaded.0) {
@@ -377,6 +398,7 @@ mod tests {
             total += direct.0.len();
         }
         assert!(total > 3 * BATCH_EVENTS, "{total} events");
+        assert!(!pipe.spare.is_empty(), "batches kept for the next log");
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
