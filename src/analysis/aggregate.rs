@@ -48,7 +48,9 @@ pub struct Aggregator {
 
 #[derive(Debug)]
 struct Builder {
-    target: Box<Target>,
+    /// Held inline, so that the finished targets can be collected in the
+    /// builders' own buffer (no second copy of every target at the end).
+    target: Target,
     /// Result per log source, most severe kept; in the order the sources
     /// were read, so the current one is last.
     log_status: Vec<(usize, TargetStatus)>,
@@ -69,7 +71,7 @@ struct Builder {
 impl Builder {
     fn new(name: &str) -> Self {
         Self {
-            target: Box::new(Target::new(TargetName::parse(name))),
+            target: Target::new(TargetName::parse(name)),
             log_status: Vec::new(),
             junit: TestCounts::default(),
             junit_cases: 0,
@@ -668,7 +670,7 @@ fn finish_target(mut b: Builder) -> Target {
     if t.status != TargetStatus::Fail {
         t.output = OutputExcerpt::default();
     }
-    *b.target
+    b.target
 }
 
 /// pytest cuts short-summary messages to the terminal width (`ImportEr...`).
