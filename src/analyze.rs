@@ -102,18 +102,16 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         })?;
         collected = Some(rt.block_on(analyze_api::collect(api, &mut agg, tmp.path()))?);
     }
-    for log in expand_logs(&input.logs, &input.workspace, &mut warnings)? {
-        let result = if log == "-" {
-            agg.add_log("<stdin>", std::io::stdin())
+    let logs = expand_logs(&input.logs, &input.workspace, &mut warnings)?;
+    agg.add_logs(logs.into_iter().map(|log| {
+        if log == "-" {
+            let stdin: Box<dyn std::io::Read + Send> = Box::new(std::io::stdin());
+            ("<stdin>".to_owned(), Ok(stdin))
         } else {
-            let file = open(Path::new(&log))?;
-            agg.add_log(&log, file)
-        };
-        result.map_err(|e| Error::Io {
-            path: log.clone(),
-            source: e,
-        })?;
-    }
+            let file = open(Path::new(&log)).map(|f| Box::new(f) as Box<dyn std::io::Read + Send>);
+            (log, file)
+        }
+    }))?;
     phase("logs read");
     let junit: Vec<String> = input
         .junit

@@ -325,19 +325,79 @@ impl Aggregator {
     /// Reads one tox log (plain, or a GitHub job log). `name` is how warnings and
     /// the report refer to it.
     pub fn add_log<R: Read + Send>(&mut self, name: &str, input: R) -> std::io::Result<LogStats> {
-        let src = self.source_id(name);
-        self.logs_read += 1;
+        let src = self.begin_log(name);
         let reader = self.reader.take();
         let mut sink =
             |line: u64, text: &str, ev: LogEvent<'_>| self.on_log_event(src, name, line, text, ev);
-        let stats = match reader {
-            Some(mut pipe) => {
-                let stats = pipe.parse(input, &mut sink);
-                self.reader = Some(pipe);
-                stats?
-            }
-            None => parse_log(input, &mut sink)?,
+        let stats = match &reader {
+            Some(pipe) => pipe.parse(input, &mut sink),
+            None => parse_log(input, &mut sink),
         };
+        self.reader = reader;
+        let stats = stats?;
+        self.end_log(src, name, stats);
+        Ok(stats)
+    }
+
+    /// Reads logs in order, as [`Aggregator::add_log`] one after another
+    /// would, with the same result. With a reader thread, the next log is
+    /// read and parsed while the current one is aggregated, so a run of many
+    /// small logs keeps both cores busy. Each log is opened when the one
+    /// before it starts to be aggregated; the first that cannot be opened or
+    /// read ends the reading with its error.
+    pub fn add_logs<R: Read + Send>(
+        &mut self,
+        logs: impl IntoIterator<Item = (String, crate::error::Result<R>)>,
+    ) -> crate::error::Result<()> {
+        let read_error = |name: &str, source| crate::error::Error::Io {
+            path: name.to_owned(),
+            source,
+        };
+        let Some(pipe) = self.reader.take() else {
+            for (name, input) in logs {
+                self.add_log(&name, input?)
+                    .map_err(|e| read_error(&name, e))?;
+            }
+            return Ok(());
+        };
+        let result = std::thread::scope(|scope| {
+            let mut logs = logs.into_iter();
+            let mut start = || {
+                logs.next().map(|(name, input)| {
+                    let running =
+                        input.and_then(|r| pipe.start(scope, r).map_err(|e| read_error(&name, e)));
+                    (name, running)
+                })
+            };
+            let mut next = start();
+            // On an error, the log read ahead is dropped with `next`: its
+            // reader stops queueing and ends before the scope does.
+            while let Some((name, running)) = next.take() {
+                let running = running?;
+                next = start();
+                let src = self.begin_log(&name);
+                let mut sink = |line: u64, text: &str, ev: LogEvent<'_>| {
+                    self.on_log_event(src, &name, line, text, ev)
+                };
+                let stats = pipe
+                    .finish(running, &mut sink)
+                    .map_err(|e| read_error(&name, e))?;
+                self.end_log(src, &name, stats);
+            }
+            Ok(())
+        });
+        self.reader = Some(pipe);
+        result
+    }
+
+    /// A new log source.
+    fn begin_log(&mut self, name: &str) -> usize {
+        self.logs_read += 1;
+        self.source_id(name)
+    }
+
+    /// A log read to its end: its envs' pending output is settled.
+    fn end_log(&mut self, src: usize, name: &str, stats: LogStats) {
         for b in self.builders.iter_mut() {
             if b.ring_source == Some(src) {
                 b.settle_output(&mut self.budget);
@@ -360,7 +420,6 @@ impl Aggregator {
                 "empty log: no tox output in it",
             ));
         }
-        Ok(stats)
     }
 
     fn on_log_event(&mut self, src: usize, name: &str, line: u64, text: &str, ev: LogEvent<'_>) {
@@ -777,5 +836,124 @@ mod tests {
                 .iter()
                 .all(|l| l.capacity() == l.len())
         );
+    }
+}
+
+#[cfg(test)]
+mod read_ahead_tests {
+    use super::*;
+    use crate::error::Error;
+
+    type Input = Box<dyn Read + Send>;
+
+    const LOGS: &[&str] = &[
+        "tests/fixtures/github-job/job-cancelled.log",
+        "tests/fixtures/github-job/job-flakes.log",
+        "tests/fixtures/github-job/job-regression.log",
+        "tests/fixtures/github-job/job.log",
+        "tests/fixtures/tox3/tox.log",
+        "tests/fixtures/tox4-colored/tox.log",
+        "tests/fixtures/tox4-job-flakes/tox.log",
+        "tests/fixtures/tox4-job-regression/tox.log",
+        "tests/fixtures/tox4-parallel-live/tox.log",
+        "tests/fixtures/tox4-parallel/tox.log",
+        "tests/fixtures/tox4-sequential/tox.log",
+    ];
+
+    fn input(path: &str) -> crate::error::Result<Input> {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        Ok(Box::new(std::fs::File::open(full).unwrap()))
+    }
+
+    /// Real logs of every shape, each twice (the same targets in several
+    /// sources), and an empty one, read one at a time on one thread and read
+    /// ahead on two.
+    #[test]
+    fn logs_read_ahead_give_the_report_of_one_at_a_time() {
+        let names: Vec<&str> = LOGS
+            .iter()
+            .chain(&["empty.log"])
+            .chain(LOGS)
+            .copied()
+            .collect();
+        let open = |name: &str| match name {
+            "empty.log" => Ok(Box::new(&b""[..]) as Input),
+            _ => input(name),
+        };
+        let mut one = Aggregator::new();
+        for name in &names {
+            one.add_log(name, open(name).unwrap()).unwrap();
+        }
+        let mut ahead = Aggregator::new().with_reader_thread(true);
+        ahead
+            .add_logs(names.iter().map(|n| ((*n).to_owned(), open(n))))
+            .unwrap();
+        let (one, ahead) = (one.finish(None), ahead.finish(None));
+        assert!(one.targets.len() > 10, "{} targets", one.targets.len());
+        assert!(!one.warnings.is_empty());
+        assert_eq!(one, ahead);
+    }
+
+    /// Fails after some bytes, as a broken pipe or disk would.
+    struct Failing(&'static [u8]);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// The first log that cannot be read ends the reading with its error,
+    /// after the logs before it; the log being read ahead (large enough to
+    /// fill its queue) is dropped without hanging.
+    #[test]
+    fn a_read_error_ends_the_reading_after_the_logs_before_it() {
+        let big: Vec<u8> =
+            include_bytes!("../../tests/fixtures/tox4-sequential/tox.log").repeat(400);
+        assert!(big.len() > 8 * (256 << 10));
+        let logs: Vec<(String, crate::error::Result<Input>)> = vec![
+            ("first.log".into(), input(LOGS[10])),
+            (
+                "broken.log".into(),
+                Ok(Box::new(Failing(b"py3.12-a: commands[0]> pytest\n"))),
+            ),
+            ("big.log".into(), Ok(Box::new(std::io::Cursor::new(big)))),
+            ("never.log".into(), Err(Error::Usage("not opened".into()))),
+        ];
+        let mut agg = Aggregator::new().with_reader_thread(true);
+        let err = agg.add_logs(logs).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path == "broken.log"),
+            "{err}"
+        );
+        assert_eq!(agg.sources, ["first.log", "broken.log"]);
+        // The pipe is kept for later logs.
+        agg.add_log("after.log", &b"py3.12-b: OK (1.00 seconds)\n"[..])
+            .unwrap();
+    }
+
+    /// A log that cannot be opened ends the reading at its turn.
+    #[test]
+    fn an_open_error_ends_the_reading_at_its_turn() {
+        for threaded in [false, true] {
+            let logs: Vec<(String, crate::error::Result<Input>)> = vec![
+                ("first.log".into(), input(LOGS[10])),
+                (
+                    "missing.log".into(),
+                    Err(Error::Usage("no such file".into())),
+                ),
+                ("third.log".into(), input(LOGS[0])),
+            ];
+            let mut agg = Aggregator::new().with_reader_thread(threaded);
+            let err = agg.add_logs(logs).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{err}");
+            assert_eq!(agg.sources, ["first.log"]);
+        }
     }
 }

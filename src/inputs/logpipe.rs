@@ -8,7 +8,8 @@
 //! records the event's fields as spans of it.
 
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
+use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::inputs::toxlog::{LogEvent, LogSink, LogStats, StatusTimes, parse_log};
 
@@ -20,60 +21,99 @@ const BATCH_EVENTS: usize = 4096;
 /// memory the hand-over adds (about 1 MB).
 const IN_FLIGHT: usize = 4;
 
-/// Reads logs on a second thread, one after another, keeping its batches
-/// from one log to the next: a run of many small logs does not allocate (and
-/// fault in) fresh buffers for each.
+/// Spare batches kept for the next log: two logs in flight, each with its
+/// queue and the batch being filled.
+const SPARE_MAX: usize = 2 * (IN_FLIGHT + 2);
+
+/// Reads logs on threads of their own, keeping its batches from one log to
+/// the next: a run of many small logs does not allocate (and fault in) fresh
+/// buffers for each.
 #[derive(Debug, Default)]
 pub struct LogPipe {
-    spare: Vec<Batch>,
+    spare: Mutex<Vec<Batch>>,
+}
+
+/// A log being read and parsed on its own thread, its events waiting in a
+/// bounded queue for [`LogPipe::finish`].
+#[derive(Debug)]
+pub struct Running<'scope> {
+    full: mpsc::Receiver<Batch>,
+    reader: ScopedJoinHandle<'scope, std::io::Result<LogStats>>,
 }
 
 impl LogPipe {
     /// Like [`parse_log`], with the reading and parsing on a second thread:
     /// `sink` receives the same events in the same order.
     pub fn parse<R: Read + Send, S: LogSink>(
-        &mut self,
+        &self,
         input: R,
         sink: &mut S,
     ) -> std::io::Result<LogStats> {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
-        let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-        for b in self.spare.drain(..) {
-            let _ = empty_tx.send(b);
-        }
-        let (stats, empty_rx) = std::thread::scope(move |scope| {
-            let reader = std::thread::Builder::new()
-                .name("log reader".to_owned())
-                .spawn_scoped(scope, move || {
-                    let mut batch = empty_rx.try_recv().unwrap_or_default();
-                    let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
-                        batch.push(line, text, ev);
-                        if batch.is_full() {
-                            let next = empty_rx.try_recv().unwrap_or_default();
-                            // The receiver is gone only if the sink panicked.
-                            let _ = full_tx.send(std::mem::replace(&mut batch, next));
-                        }
-                    });
-                    if !batch.records.is_empty() {
-                        let _ = full_tx.send(batch);
+        std::thread::scope(|scope| {
+            let running = self.start(scope, input)?;
+            self.finish(running, sink)
+        })
+    }
+
+    /// Starts reading and parsing `input` on a thread of `scope`. It runs
+    /// ahead of [`LogPipe::finish`] by at most a few batches.
+    pub fn start<'scope, 'env, R: Read + Send + 'scope>(
+        &'env self,
+        scope: &'scope Scope<'scope, 'env>,
+        input: R,
+    ) -> std::io::Result<Running<'scope>> {
+        let (full_tx, full) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+        let reader = std::thread::Builder::new()
+            .name("log reader".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut batch = self.take_spare();
+                let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
+                    batch.push(line, text, ev);
+                    if batch.is_full() {
+                        let next = self.take_spare();
+                        // The receiver is gone only if the log is no longer wanted.
+                        let _ = full_tx.send(std::mem::replace(&mut batch, next));
                     }
-                    // The batches sent back and not used, for the next log.
-                    (stats, empty_rx)
-                })?;
-            // Ends when the reader is done and has dropped its sender.
-            for mut batch in full_rx.iter() {
-                batch.replay(sink);
-                batch.clear();
-                let _ = empty_tx.send(batch);
-            }
-            match reader.join() {
-                Ok(done) => Ok::<_, std::io::Error>(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })?;
-        // Every batch came back before the reader was joined.
-        self.spare.extend(empty_rx.try_iter().take(IN_FLIGHT + 2));
-        stats
+                });
+                if batch.records.is_empty() {
+                    self.give_back(batch);
+                } else {
+                    let _ = full_tx.send(batch);
+                }
+                stats
+            })?;
+        Ok(Running { full, reader })
+    }
+
+    /// Gives the events of a started log to `sink`, in order, and returns
+    /// what [`parse_log`] would have.
+    pub fn finish<S: LogSink>(
+        &self,
+        running: Running<'_>,
+        sink: &mut S,
+    ) -> std::io::Result<LogStats> {
+        // Ends when the reader is done and has dropped its sender.
+        for mut batch in running.full.iter() {
+            batch.replay(sink);
+            batch.clear();
+            self.give_back(batch);
+        }
+        match running.reader.join() {
+            Ok(stats) => stats,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    fn take_spare(&self) -> Batch {
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        spare.pop().unwrap_or_default()
+    }
+
+    fn give_back(&self, batch: Batch) {
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.len() < SPARE_MAX {
+            spare.push(batch);
+        }
     }
 }
 
@@ -351,7 +391,7 @@ mod tests {
 
     /// Every event of a log, as text, line by line; read on a second thread
     /// when given a pipe.
-    fn events(log: &[u8], pipe: Option<&mut LogPipe>) -> (Vec<String>, LogStats) {
+    fn events(log: &[u8], pipe: Option<&LogPipe>) -> (Vec<String>, LogStats) {
         let mut out = Vec::new();
         let mut sink = |line: u64, text: &str, ev: LogEvent<'_>| {
             out.push(format!("{line} {text:?} {ev:?}"));
@@ -386,10 +426,10 @@ mod tests {
         let mut total = 0;
         // One pipe for all, as for a run's logs: batches are reused from one
         // log to the next.
-        let mut pipe = LogPipe::default();
+        let pipe = LogPipe::default();
         for log in &logs {
             let direct = events(log, None);
-            let threaded = events(log, Some(&mut pipe));
+            let threaded = events(log, Some(&pipe));
             assert_eq!(direct.1, threaded.1);
             assert_eq!(direct.0.len(), threaded.0.len());
             for (a, b) in direct.0.iter().zip(&threaded.0) {
@@ -398,7 +438,10 @@ mod tests {
             total += direct.0.len();
         }
         assert!(total > 3 * BATCH_EVENTS, "{total} events");
-        assert!(!pipe.spare.is_empty(), "batches kept for the next log");
+        assert!(
+            !pipe.spare.lock().unwrap().is_empty(),
+            "batches kept for the next log"
+        );
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
