@@ -42,6 +42,14 @@ impl LineCleaner {
 
     /// Cleans one raw line (without its `\n`). `first` strips a UTF-8 BOM.
     pub fn clean<'a>(&'a mut self, raw: &'a [u8], first: bool) -> Cleaned<'a> {
+        let special = memchr::memchr2(b'\r', 0x1b, raw).is_some();
+        self.clean_known(raw, first, special)
+    }
+
+    /// [`LineCleaner::clean`], told whether the line holds a `\r` or an ESC
+    /// (`special`): most lines hold neither, and a caller that looks for
+    /// other bytes too can find out for all of them in one pass.
+    pub fn clean_known<'a>(&'a mut self, raw: &'a [u8], first: bool, special: bool) -> Cleaned<'a> {
         let mut line = raw;
         if first {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -49,10 +57,10 @@ impl LineCleaner {
         line = line.strip_suffix(b"\r").unwrap_or(line);
         line = strip_timestamp(line);
         // A bare `\r` inside a line is a progress update: keep what a terminal shows last.
-        if let Some(cr) = memchr::memrchr(b'\r', line) {
+        if special && let Some(cr) = memchr::memrchr(b'\r', line) {
             line = &line[cr + 1..];
         }
-        let line = if memchr::memchr(0x1b, line).is_some() {
+        let line = if special && memchr::memchr(0x1b, line).is_some() {
             strip_ansi(line, &mut self.bytes);
             &self.bytes[..]
         } else {

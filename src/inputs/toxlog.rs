@@ -148,10 +148,12 @@ pub fn parse_log<R: Read, S: LogSink>(input: R, sink: &mut S) -> std::io::Result
                 stats.first_truncated = Some(line.number);
             }
         }
-        if memchr::memchr(0, line.bytes).is_some() {
+        // One pass finds whether the line needs any of the slower checks.
+        let special = memchr::memchr3(0, b'\r', 0x1b, line.bytes).is_some();
+        if special && memchr::memchr(0, line.bytes).is_some() {
             stats.nul_lines += 1;
         }
-        let cleaned = cleaner.clean(line.bytes, line.number == 1);
+        let cleaned = cleaner.clean_known(line.bytes, line.number == 1, special);
         parser.feed(line.number, cleaned, sink);
     }
     Ok(stats)
