@@ -1,5 +1,6 @@
-//! The tox log parser and the aggregation on arbitrary bytes: no panic, and
-//! every rendering of the result stays well-formed.
+//! The tox log parser and the aggregation on arbitrary bytes: no panic, the
+//! same report when the log is parsed on a second thread, and every
+//! rendering of the result stays well-formed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use tox_triage::analysis::aggregate::Aggregator;
@@ -9,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let mut agg = Aggregator::new();
     agg.add_log("fuzz.log", data).expect("reading from memory cannot fail");
     let report = agg.finish(None);
+    let mut threaded = Aggregator::new().with_reader_thread(true);
+    threaded.add_log("fuzz.log", data).expect("reading from memory cannot fail");
+    assert_eq!(report, threaded.finish(None), "a second thread changed the report");
     let text = json::to_json(&report);
     serde_json::from_str::<serde_json::Value>(&text).expect("the JSON report is valid JSON");
     for line in human::render(&report, false).lines() {
