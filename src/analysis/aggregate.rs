@@ -938,6 +938,41 @@ mod read_ahead_tests {
             .unwrap();
     }
 
+    /// Output lines without end.
+    struct Endless;
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            for pair in buf.chunks_mut(2) {
+                pair[0] = b'.';
+                if let Some(b) = pair.get_mut(1) {
+                    *b = b'\n';
+                }
+            }
+            Ok(buf.len())
+        }
+    }
+
+    /// A log read ahead that nobody wants any more stops being read: after
+    /// an error in the log before it, an endless log does not keep the
+    /// reading from returning.
+    #[test]
+    fn a_log_read_ahead_is_abandoned_after_an_error() {
+        let logs: Vec<(String, crate::error::Result<Input>)> = vec![
+            (
+                "broken.log".into(),
+                Ok(Box::new(Failing(b"py3.12-a: commands[0]> pytest\n"))),
+            ),
+            ("endless.log".into(), Ok(Box::new(Endless))),
+        ];
+        let mut agg = Aggregator::new().with_reader_thread(true);
+        let err = agg.add_logs(logs).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path == "broken.log"),
+            "{err}"
+        );
+    }
+
     /// A log that cannot be opened ends the reading at its turn.
     #[test]
     fn an_open_error_ends_the_reading_at_its_turn() {

@@ -8,6 +8,7 @@
 //! records the event's fields as spans of it.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::thread::{Scope, ScopedJoinHandle};
 
@@ -66,13 +67,21 @@ impl LogPipe {
         let reader = std::thread::Builder::new()
             .name("log reader".to_owned())
             .spawn_scoped(scope, move || {
+                let abandoned = AtomicBool::new(false);
+                let input = Abandonable {
+                    inner: input,
+                    abandoned: &abandoned,
+                };
                 let mut batch = self.take_spare();
                 let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
                     batch.push(line, text, ev);
                     if batch.is_full() {
                         let next = self.take_spare();
-                        // The receiver is gone only if the log is no longer wanted.
-                        let _ = full_tx.send(std::mem::replace(&mut batch, next));
+                        // The receiver is gone only if the log is no longer
+                        // wanted (an earlier log failed): stop reading it.
+                        if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                            abandoned.store(true, Ordering::Relaxed);
+                        }
                     }
                 });
                 if batch.records.is_empty() {
@@ -114,6 +123,21 @@ impl LogPipe {
         if spare.len() < SPARE_MAX {
             spare.push(batch);
         }
+    }
+}
+
+/// An input that ends early once nobody wants the rest of it.
+struct Abandonable<'a, R> {
+    inner: R,
+    abandoned: &'a AtomicBool,
+}
+
+impl<R: Read> Read for Abandonable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.abandoned.load(Ordering::Relaxed) {
+            return Ok(0);
+        }
+        self.inner.read(buf)
     }
 }
 
