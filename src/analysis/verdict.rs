@@ -100,13 +100,18 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     let mut failed_on: HashMap<Key, BTreeSet<String>> = HashMap::default();
     let mut passed_on: HashMap<Key, BTreeSet<String>> = HashMap::default();
     let mut passed_versions: HashMap<String, BTreeSet<PackageVersion>> = HashMap::default();
+    // Each suite+version as written goes into the ordered sets once, however
+    // many Pythons it passed on: comparing PEP 440 versions is the slow part.
+    let mut seen_versions: foldhash::HashSet<(&str, &str)> = foldhash::HashSet::default();
     for (t, key) in &work {
         let py = t.name.python().unwrap_or("?");
         match t.status {
             TargetStatus::Fail => add_python(&mut failed_on, key, py),
             TargetStatus::Pass => {
                 add_python(&mut passed_on, key, py);
-                if let (Some(s), Some(v)) = (t.name.suite(), t.name.version()) {
+                if let (Some(s), Some(v)) = (t.name.suite(), t.name.version())
+                    && seen_versions.insert((s, v.as_str()))
+                {
                     match passed_versions.get_mut(s) {
                         Some(set) => {
                             set.insert(v.clone());
