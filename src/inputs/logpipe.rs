@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use crate::inputs::toxlog::{LogEvent, LogSink, LogStats, StatusTimes, parse_log};
+use crate::inputs::toxlog::{Event, LogEvent, LogSink, LogStats, Part, parse_log};
 
 /// A batch is handed over once its text reaches this size...
 const BATCH_TEXT: usize = 256 << 10;
@@ -148,56 +148,12 @@ struct Span {
     len: u32,
 }
 
-/// An event with its strings as spans.
-#[derive(Debug, Clone, Copy)]
-enum Packed {
-    Step {
-        title: Span,
-    },
-    StepError {
-        message: Span,
-    },
-    /// The envs are `envs[first..first + count]` of the batch.
-    Selection {
-        first: u32,
-        count: u32,
-    },
-    Setup {
-        env: Span,
-        step: Span,
-        detail: Span,
-    },
-    Command {
-        env: Span,
-        command: Span,
-    },
-    Exit {
-        env: Span,
-        code: i32,
-        seconds: Option<f64>,
-        cwd: Span,
-        command: Span,
-        setup_step: bool,
-    },
-    Status {
-        env: Span,
-        result: crate::inputs::toxlog::EnvResult,
-        exit_code: Option<i32>,
-        times: StatusTimes,
-        summary: bool,
-        reason: Option<Span>,
-    },
-    Output {
-        env: Option<Span>,
-        text: Span,
-    },
-}
-
-#[derive(Debug, Clone, Copy)]
+/// An event with its strings as spans of the batch's text.
+#[derive(Debug, Clone)]
 struct Record {
     line: u64,
     text: Span,
-    event: Packed,
+    event: Event<Span>,
 }
 
 /// Events of consecutive lines and the text they borrow.
@@ -205,8 +161,6 @@ struct Record {
 struct Batch {
     text: String,
     records: Vec<Record>,
-    /// Selection lists.
-    envs: Vec<Span>,
     /// The env most recently copied into `text` for an event that does not
     /// name it on its line (pytest's output): the next such event reuses it.
     last_env: Option<Span>,
@@ -220,7 +174,6 @@ impl Batch {
     fn clear(&mut self) {
         self.text.clear();
         self.records.clear();
-        self.envs.clear();
         self.last_env = None;
     }
 
@@ -264,68 +217,10 @@ impl Batch {
     fn push(&mut self, line: u64, text: &str, ev: LogEvent<'_>) {
         let base = self.text.len();
         self.text.push_str(text);
-        let event = match ev {
-            LogEvent::Step { title } => Packed::Step {
-                title: self.field(base, text, title),
-            },
-            LogEvent::StepError { message } => Packed::StepError {
-                message: self.field(base, text, message),
-            },
-            LogEvent::Selection { envs } => {
-                let first = self.envs.len() as u32;
-                for e in &envs {
-                    let s = self.field(base, text, e);
-                    self.envs.push(s);
-                }
-                Packed::Selection {
-                    first,
-                    count: envs.len() as u32,
-                }
-            }
-            LogEvent::Setup { env, step, detail } => Packed::Setup {
-                env: self.env(base, text, env),
-                step: self.field(base, text, step),
-                detail: self.field(base, text, detail),
-            },
-            LogEvent::Command { env, command } => Packed::Command {
-                env: self.env(base, text, env),
-                command: self.field(base, text, command),
-            },
-            LogEvent::Exit {
-                env,
-                code,
-                seconds,
-                cwd,
-                command,
-                setup_step,
-            } => Packed::Exit {
-                env: self.env(base, text, env),
-                code,
-                seconds,
-                cwd: self.field(base, text, cwd),
-                command: self.field(base, text, command),
-                setup_step,
-            },
-            LogEvent::Status {
-                env,
-                result,
-                exit_code,
-                times,
-                summary,
-                reason,
-            } => Packed::Status {
-                env: self.env(base, text, env),
-                result,
-                exit_code,
-                times,
-                summary,
-                reason: reason.map(|r| self.field(base, text, r)),
-            },
-            LogEvent::Output { env, text: out } => Packed::Output {
-                env: env.map(|e| self.env(base, text, e)),
-                text: self.field(base, text, out),
-            },
-        };
+        let event = ev.map(|part, s| match part {
+            Part::Env => self.env(base, text, s),
+            Part::Text => self.field(base, text, s),
+        });
         self.records.push(Record {
             line,
             text: span(base, text.len()),
@@ -336,66 +231,8 @@ impl Batch {
     /// Gives each event to `sink`, as the parser gave it.
     fn replay<S: LogSink>(&self, sink: &mut S) {
         for r in &self.records {
-            let text = self.get(r.text);
-            let ev = match r.event {
-                Packed::Step { title } => LogEvent::Step {
-                    title: self.get(title),
-                },
-                Packed::StepError { message } => LogEvent::StepError {
-                    message: self.get(message),
-                },
-                Packed::Selection { first, count } => {
-                    let first = first as usize;
-                    let spans = self.envs.get(first..first + count as usize).unwrap_or(&[]);
-                    LogEvent::Selection {
-                        envs: spans.iter().map(|s| self.get(*s)).collect(),
-                    }
-                }
-                Packed::Setup { env, step, detail } => LogEvent::Setup {
-                    env: self.get(env),
-                    step: self.get(step),
-                    detail: self.get(detail),
-                },
-                Packed::Command { env, command } => LogEvent::Command {
-                    env: self.get(env),
-                    command: self.get(command),
-                },
-                Packed::Exit {
-                    env,
-                    code,
-                    seconds,
-                    cwd,
-                    command,
-                    setup_step,
-                } => LogEvent::Exit {
-                    env: self.get(env),
-                    code,
-                    seconds,
-                    cwd: self.get(cwd),
-                    command: self.get(command),
-                    setup_step,
-                },
-                Packed::Status {
-                    env,
-                    result,
-                    exit_code,
-                    times,
-                    summary,
-                    reason,
-                } => LogEvent::Status {
-                    env: self.get(env),
-                    result,
-                    exit_code,
-                    times,
-                    summary,
-                    reason: reason.map(|r| self.get(r)),
-                },
-                Packed::Output { env, text: out } => LogEvent::Output {
-                    env: env.map(|e| self.get(e)),
-                    text: self.get(out),
-                },
-            };
-            sink.event(r.line, text, ev);
+            let ev = r.event.clone().map(|_, s| self.get(s));
+            sink.event(r.line, self.get(r.text), ev);
         }
     }
 }

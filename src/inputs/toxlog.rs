@@ -35,58 +35,62 @@ pub struct StatusTimes {
 }
 
 /// Something tox (or the CI around it) said, with the text it borrowed from.
+pub type LogEvent<'a> = Event<&'a str>;
+
+/// Something tox (or the CI around it) said; its strings are `S` (borrowed
+/// text in [`LogEvent`]; positions in a buffer where events are stored).
 #[derive(Debug, Clone, PartialEq)]
-pub enum LogEvent<'a> {
+pub enum Event<S> {
     /// A GitHub step began (`##[group]Run ...`): environments of earlier steps have ended.
     Step {
         /// The step title.
-        title: &'a str,
+        title: S,
     },
     /// A GitHub `##[error]` line, such as `Process completed with exit code 1.`.
     StepError {
         /// Its text.
-        message: &'a str,
+        message: S,
     },
     /// A tox command line naming its environments (`tox -p auto -o -e a,b,c`).
     Selection {
         /// The environments, in the order given.
-        envs: Vec<&'a str>,
+        envs: Vec<S>,
     },
     /// A setup step (`install_deps>`, tox 3 `installdeps:`).
     Setup {
         /// Environment.
-        env: &'a str,
+        env: S,
         /// The step's name.
-        step: &'a str,
+        step: S,
         /// What it ran.
-        detail: &'a str,
+        detail: S,
     },
     /// A command from the env's `commands` started (`commands[0]> pytest ...`).
     Command {
         /// Environment.
-        env: &'a str,
+        env: S,
         /// The command line.
-        command: &'a str,
+        command: S,
     },
     /// A command ended: tox 4's `exit N (t seconds) cwd> cmd`, tox 3's `InvocationError`.
     Exit {
         /// Environment.
-        env: &'a str,
+        env: S,
         /// Exit code.
         code: i32,
         /// Run time in seconds, when printed.
         seconds: Option<f64>,
         /// Working directory, when printed.
-        cwd: &'a str,
+        cwd: S,
         /// The command line.
-        command: &'a str,
+        command: S,
         /// tox said this failed while installing, before the commands ran.
         setup_step: bool,
     },
     /// An environment's result.
     Status {
         /// Environment.
-        env: &'a str,
+        env: S,
         /// OK, FAIL or SKIP.
         result: EnvResult,
         /// `FAIL code N`, when printed.
@@ -96,14 +100,14 @@ pub enum LogEvent<'a> {
         /// Part of tox's final summary rather than a progress line.
         summary: bool,
         /// Why it was skipped or failed, when tox says (`InterpreterNotFound: python3.99`).
-        reason: Option<&'a str>,
+        reason: Option<S>,
     },
     /// Any other line, with the environment it belongs to when that is known.
     Output {
         /// Environment, when attributed.
-        env: Option<&'a str>,
+        env: Option<S>,
         /// The line.
-        text: &'a str,
+        text: S,
     },
 }
 
@@ -465,51 +469,77 @@ impl<'a> LogEvent<'a> {
     where
         'a: 'b,
     {
+        self.map(|part, s| if part == Part::Env { new_env } else { s })
+    }
+}
+
+/// Which part of an event a string is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// An environment name (`env`, an entry of `envs`).
+    Env,
+    /// Any other text.
+    Text,
+}
+
+impl<S> Event<S> {
+    /// The same event with each string replaced by `f(part, string)`, every
+    /// other field kept.
+    pub fn map<T>(self, mut f: impl FnMut(Part, S) -> T) -> Event<T> {
+        use Part::{Env, Text};
         match self {
-            LogEvent::Setup { step, detail, .. } => LogEvent::Setup {
-                env: new_env,
-                step,
-                detail,
+            Event::Step { title } => Event::Step {
+                title: f(Text, title),
             },
-            LogEvent::Command { command, .. } => LogEvent::Command {
-                env: new_env,
-                command,
+            Event::StepError { message } => Event::StepError {
+                message: f(Text, message),
             },
-            LogEvent::Exit {
+            Event::Selection { envs } => Event::Selection {
+                envs: envs.into_iter().map(|e| f(Env, e)).collect(),
+            },
+            Event::Setup { env, step, detail } => Event::Setup {
+                env: f(Env, env),
+                step: f(Text, step),
+                detail: f(Text, detail),
+            },
+            Event::Command { env, command } => Event::Command {
+                env: f(Env, env),
+                command: f(Text, command),
+            },
+            Event::Exit {
+                env,
                 code,
                 seconds,
                 cwd,
                 command,
                 setup_step,
-                ..
-            } => LogEvent::Exit {
-                env: new_env,
+            } => Event::Exit {
+                env: f(Env, env),
                 code,
                 seconds,
-                cwd,
-                command,
+                cwd: f(Text, cwd),
+                command: f(Text, command),
                 setup_step,
             },
-            LogEvent::Status {
+            Event::Status {
+                env,
                 result,
                 exit_code,
                 times,
                 summary,
                 reason,
-                ..
-            } => LogEvent::Status {
-                env: new_env,
+            } => Event::Status {
+                env: f(Env, env),
                 result,
                 exit_code,
                 times,
                 summary,
-                reason,
+                reason: reason.map(|r| f(Text, r)),
             },
-            LogEvent::Output { text, .. } => LogEvent::Output {
-                env: Some(new_env),
-                text,
+            Event::Output { env, text } => Event::Output {
+                env: env.map(|e| f(Env, e)),
+                text: f(Text, text),
             },
-            other => other,
         }
     }
 }
