@@ -1,14 +1,20 @@
 //! How fast the log pipeline's stages are on their own (for BENCHMARKS.md):
 //! line splitting, then framing removal, then the tox parser, then the whole
-//! aggregation.
+//! aggregation; then what runs after the logs, each stage on its own and the
+//! best of several rounds (they take tens of milliseconds, where this VM's
+//! noise is of the same size): finishing the targets, verdicts, and the
+//! human, Markdown and JSON outputs.
 //!
 //!     cargo run --release --example pipeline_floor -- FILE
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tox_triage::analysis::aggregate::Aggregator;
+use tox_triage::analysis::verdict;
 use tox_triage::inputs::ghlog::LineCleaner;
 use tox_triage::inputs::lines::LineReader;
 use tox_triage::inputs::toxlog::{LogEvent, parse_log};
+use tox_triage::outputs::markdown::{self, MarkdownOptions};
+use tox_triage::outputs::{human, json};
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: pipeline_floor FILE");
@@ -53,5 +59,73 @@ fn main() {
     eprintln!(
         "({n} bytes, {events} output events, {} targets)",
         r.targets.len()
+    );
+    after_logs(&path);
+}
+
+/// Rounds of each stage after the logs; the best is printed.
+const ROUNDS: usize = 7;
+
+fn after_logs(path: &str) {
+    let best = |stage: &str, mut f: Box<dyn FnMut() -> Duration + '_>| {
+        let s = (0..ROUNDS).map(|_| f()).min().unwrap_or_default();
+        println!("{stage:<28} {:>7.1} ms", s.as_secs_f64() * 1e3);
+    };
+    let aggregated = || {
+        let mut agg = Aggregator::new();
+        agg.add_log(path, std::fs::File::open(path).unwrap())
+            .unwrap();
+        agg
+    };
+    best(
+        "finish targets",
+        Box::new(|| {
+            let agg = aggregated();
+            let t = Instant::now();
+            let r = agg.finish(None);
+            let d = t.elapsed();
+            std::mem::forget(r);
+            d
+        }),
+    );
+    let finished = aggregated().finish(None);
+    let ctx = verdict::Context {
+        head: None,
+        base: None,
+        config: None,
+    };
+    best(
+        "verdicts",
+        Box::new(|| {
+            let mut r = finished.clone();
+            let t = Instant::now();
+            verdict::apply(&mut r, &ctx);
+            t.elapsed()
+        }),
+    );
+    let mut done = finished.clone();
+    verdict::apply(&mut done, &ctx);
+    let timed = |f: &dyn Fn() -> usize| {
+        let t = Instant::now();
+        std::hint::black_box(f());
+        t.elapsed()
+    };
+    best(
+        "human output",
+        Box::new(|| timed(&|| human::render(&done, false).len())),
+    );
+    best(
+        "markdown summary",
+        Box::new(|| timed(&|| markdown::render(&done, &MarkdownOptions::default()).len())),
+    );
+    best(
+        "JSON report",
+        Box::new(|| {
+            timed(&|| {
+                let mut sink = std::io::sink();
+                json::write_json(&done, &mut sink).unwrap();
+                0
+            })
+        }),
     );
 }

@@ -14,7 +14,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::RegexSet;
 
 use crate::model::{Category, Target};
 
@@ -185,16 +185,10 @@ fn compiled_pattern(pattern: &str) -> String {
     pattern.replace(r"\b", r"(?-u:\b)")
 }
 
-// The patterns are constants checked by the unit tests below.
-static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    RULES
-        .iter()
-        .map(|r| Regex::new(&compiled_pattern(r.pattern)).expect("category patterns compile"))
-        .collect()
-});
-
-/// Every pattern at once: most lines match none, and one scan tells.
-static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
+/// Every pattern at once (constants, checked by the unit tests below): one
+/// scan of a line tells which rows match it, where trying the rows one by
+/// one ran up to one regex per row on every line that matched any.
+static RULE_SET: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new(RULES.iter().map(|r| compiled_pattern(r.pattern)))
         .expect("category patterns compile")
 });
@@ -210,31 +204,32 @@ pub fn classify(message: &str, details: &str) -> (Category, Option<String>) {
         !(rule.inside_package && !last_frame_in_package
             || rule.category == Category::Assertion && last_frame_in_package)
     };
-    // The first line each rule matches; the first rule with a line wins.
-    let mut first: Vec<Option<&str>> = vec![None; RULES.len()];
+    // The top rule that matches a line that it applies to wins, with the
+    // first such line. Rows match in the set's order, so the first applicable
+    // match of a line is its best.
+    let mut best: Option<(usize, &str)> = None;
     let lines = message
         .lines()
         .map(|l| (l, false))
         .chain(details.lines().map(|l| (l, is_source_line(l))));
     for (line, src) in lines {
-        if !ANY.is_match(line) {
-            continue;
+        let top = RULE_SET.matches(line).into_iter().find(|&i| {
+            let rule = &RULES[i];
+            (!src || rule.source) && applies(rule)
+        });
+        if let Some(i) = top
+            && best.is_none_or(|(b, _)| i < b)
+        {
+            best = Some((i, line));
         }
-        for ((rule, re), first) in RULES.iter().zip(COMPILED.iter()).zip(&mut first) {
-            if first.is_none() && (!src || rule.source) && applies(rule) && re.is_match(line) {
-                *first = Some(line);
-            }
-        }
-        // No later line can beat the top rule that applies.
-        if first[0].is_some() {
+        // No later line can beat the top rule.
+        if best.is_some_and(|(b, _)| b == 0) {
             break;
         }
     }
-    RULES
-        .iter()
-        .zip(first)
-        .find_map(|(rule, line)| Some((rule.category, Some(evidence(line?)))))
-        .unwrap_or((Category::Unknown, None))
+    best.map_or((Category::Unknown, None), |(i, line)| {
+        (RULES[i].category, Some(evidence(line)))
+    })
 }
 
 /// Classifies a target whose failure has no failing test (setup failed, pytest
@@ -300,7 +295,7 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        assert_eq!(COMPILED.len(), RULES.len());
+        assert_eq!(RULE_SET.len(), RULES.len());
     }
 
     /// One real line per row, copied from tests/fixtures/categories and tests/fixtures/tox4-*.

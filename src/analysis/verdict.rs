@@ -19,6 +19,7 @@
 //! 6. otherwise **undetermined**.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound::{Excluded, Unbounded};
 
 use foldhash::HashMap;
 
@@ -125,6 +126,17 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             _ => {}
         }
     }
+    // Each key's Pythons in Python order, sorted once rather than per target.
+    let in_order = |map: HashMap<Key, BTreeSet<String>>| -> HashMap<Key, Vec<String>> {
+        map.into_iter()
+            .map(|(key, set)| {
+                let mut v: Vec<String> = set.into_iter().collect();
+                v.sort_by(|a, b| python_order(a, b));
+                (key, v)
+            })
+            .collect()
+    };
+    let (failed_on, passed_on) = (in_order(failed_on), in_order(passed_on));
     let head_keys = ctx.head.map(|h| keys_of(&h.envlist));
     let base_keys = ctx.base.map(|b| keys_of(&b.envlist));
     let base_versions: BTreeMap<String, BTreeSet<PackageVersion>> = ctx
@@ -143,14 +155,10 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
 
     each(&mut work, threads, |(t, key)| {
         let key = &*key;
-        let sorted = |set: Option<&BTreeSet<String>>| {
-            let mut v: Vec<String> = set.into_iter().flatten().cloned().collect();
-            v.sort_by(|a, b| python_order(a, b));
-            v
-        };
+        let pythons = |map: &HashMap<Key, Vec<String>>| map.get(key).cloned().unwrap_or_default();
         let mut facts = Facts {
-            failed_on_pythons: sorted(failed_on.get(key)),
-            passed_on_pythons: sorted(passed_on.get(key)),
+            failed_on_pythons: pythons(&failed_on),
+            passed_on_pythons: pythons(&passed_on),
             ..Facts::default()
         };
         if let Some(base) = &base_keys {
@@ -158,11 +166,8 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             facts.newly_added = Some(in_head && !base.contains(key));
         }
         if let (Some(suite), Some(v)) = (t.name.suite(), t.name.version()) {
-            let below = |set: Option<&BTreeSet<PackageVersion>>| {
-                set.and_then(|s| s.range(..v.clone()).next_back().cloned())
-            };
-            let passed = below(passed_versions.get(suite));
-            let in_base = below(base_versions.get(suite));
+            let passed = highest_below(passed_versions.get(suite), v);
+            let in_base = highest_below(base_versions.get(suite), v);
             facts.last_working_version = passed.max(in_base).map(|v| v.as_str().to_owned());
         }
         if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(&t.name)) {
@@ -178,6 +183,14 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             t.links = release_links(t);
         }
     });
+}
+
+/// The highest version of `set` below `v`.
+fn highest_below<'a>(
+    set: Option<&'a BTreeSet<PackageVersion>>,
+    v: &PackageVersion,
+) -> Option<&'a PackageVersion> {
+    set?.range((Unbounded, Excluded(v))).next_back()
 }
 
 /// Records that the suite+version `key` ran on `python`.
