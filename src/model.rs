@@ -6,6 +6,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 use serde::{Serialize, Serializer};
@@ -533,12 +534,80 @@ pub struct ExitLine {
 }
 
 /// The last output lines that tox printed for a target, bounded.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+///
+/// The lines are kept in one buffer, each ended by a newline: a kept line
+/// costs its bytes and one more, where a string per line cost twice that for
+/// the short lines of pytest's output. Serialised as `{"lines": [...],
+/// "total_lines": N}`.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputExcerpt {
-    /// The kept lines, oldest first.
-    pub lines: Vec<String>,
+    /// The kept lines, oldest first, each followed by `\n`.
+    text: String,
+    /// How many lines are kept.
+    kept: usize,
     /// How many lines the target printed in all.
     pub total_lines: u64,
+}
+
+impl OutputExcerpt {
+    /// An excerpt of `lines` (oldest first) out of `total_lines`. A line
+    /// holding a newline counts as the lines it holds.
+    pub fn new<S: AsRef<str>>(lines: impl IntoIterator<Item = S>, total_lines: u64) -> Self {
+        let mut out = Self {
+            total_lines,
+            ..Self::default()
+        };
+        for line in lines {
+            for part in line.as_ref().split('\n') {
+                out.text.push_str(part);
+                out.text.push('\n');
+                out.kept += 1;
+            }
+        }
+        out.text.shrink_to_fit();
+        out
+    }
+
+    /// The kept lines, oldest first.
+    pub fn lines(&self) -> impl DoubleEndedIterator<Item = &str> + Clone + '_ {
+        self.text.split_terminator('\n')
+    }
+
+    /// The kept lines as one text, each followed by a newline.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How many lines are kept.
+    pub fn len(&self) -> usize {
+        self.kept
+    }
+
+    /// No line is kept.
+    pub fn is_empty(&self) -> bool {
+        self.kept == 0
+    }
+
+    /// Bytes the kept lines take.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+}
+
+impl Serialize for OutputExcerpt {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Lines<'a>(&'a OutputExcerpt);
+        impl Serialize for Lines<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.lines())
+            }
+        }
+        let mut s = serializer.serialize_struct("OutputExcerpt", 2)?;
+        s.serialize_field("lines", &Lines(self))?;
+        s.serialize_field("total_lines", &self.total_lines)?;
+        s.end()
+    }
 }
 
 /// Everything known about one tox target after all inputs were read.
@@ -552,8 +621,9 @@ pub struct Target {
     pub exit_code: Option<i32>,
     /// Durations from tox's summary.
     pub durations: Durations,
-    /// Command lines tox ran for it (`commands[N]>`), in order.
-    pub commands: Vec<String>,
+    /// The last command line tox ran for it (`commands[N]>`): what
+    /// [`Target::command_line`] falls back on when no command failed.
+    pub last_command: Option<String>,
     /// The exit line of the command that failed, when printed.
     pub exit: Option<ExitLine>,
     /// The last output lines attributed to it.
@@ -566,8 +636,9 @@ pub struct Target {
     pub failures_omitted: u64,
     /// JUnit test counts.
     pub tests: TestCounts,
-    /// Inputs (log or JUnit files) that mentioned the target.
-    pub sources: Vec<String>,
+    /// Inputs (log or JUnit files) that mentioned the target: each name is
+    /// shared by all the targets it mentions.
+    pub sources: Vec<Arc<str>>,
     /// Inputs disagreed about its result (e.g. pass in one log, fail in another).
     pub conflicting: bool,
     /// pytest reported that a path on its command line does not exist (exit 4).
@@ -613,7 +684,7 @@ impl Target {
             status: TargetStatus::NotRun,
             exit_code: None,
             durations: Durations::default(),
-            commands: Vec::new(),
+            last_command: None,
             exit: None,
             output: OutputExcerpt::default(),
             junit_files: Vec::new(),
@@ -645,7 +716,7 @@ impl Target {
     pub fn command_line(&self) -> Option<&str> {
         match &self.exit {
             Some(e) if !e.setup_step && !e.command.is_empty() => Some(e.command.as_str()),
-            _ => self.commands.last().map(String::as_str),
+            _ => self.last_command.as_deref(),
         }
     }
 
@@ -675,13 +746,13 @@ impl Target {
     }
 
     /// Records that `source` mentioned this target (once per source).
-    pub fn add_source(&mut self, source: &str) {
-        push_listed(&mut self.sources, source);
+    pub fn add_source(&mut self, source: &Arc<str>) {
+        push_listed(&mut self.sources, source, || Arc::clone(source));
     }
 
     /// Records a JUnit file read for this target (once per file).
     pub fn add_junit_file(&mut self, file: &str) {
-        push_listed(&mut self.junit_files, file);
+        push_listed(&mut self.junit_files, file, || file.to_owned());
     }
 }
 
@@ -692,14 +763,18 @@ pub const MAX_LISTED: usize = 100;
 /// Adds `item` unless it is already listed or the list is full. Inputs are
 /// read one after another, so a repeat is almost always the last item: that
 /// is checked first, and the bounded list keeps the full check cheap.
-fn push_listed(list: &mut Vec<String>, item: &str) {
-    if list.last().is_some_and(|l| l == item)
+fn push_listed<T: std::ops::Deref<Target = str>>(
+    list: &mut Vec<T>,
+    item: &str,
+    make: impl FnOnce() -> T,
+) {
+    if list.last().is_some_and(|l| &**l == item)
         || list.len() >= MAX_LISTED
-        || list.iter().any(|l| l == item)
+        || list.iter().any(|l| &**l == item)
     {
         return;
     }
-    list.push(item.to_owned());
+    list.push(make());
 }
 
 /// What the filesystem and git looked like when pytest said a path it was
@@ -962,17 +1037,25 @@ pub fn python_order(a: &str, b: &str) -> Ordering {
 
 /// Cuts `s` to at most `max` bytes on a char boundary, marking the cut with `…`.
 pub fn truncate_str(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    push_truncated(&mut out, s, max);
+    out
+}
+
+/// Appends `s` to `out`, shortened as by [`truncate_str`]: into a buffer
+/// that is reused.
+pub fn push_truncated(out: &mut String, s: &str, max: usize) {
     if s.len() <= max {
-        return s.to_owned();
+        out.push_str(s);
+        return;
     }
     let mut end = max.saturating_sub('…'.len_utf8());
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = String::with_capacity(end + 3);
+    out.reserve(end + '…'.len_utf8());
     out.push_str(&s[..end]);
     out.push('…');
-    out
 }
 
 #[cfg(test)]

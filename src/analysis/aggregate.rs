@@ -8,6 +8,7 @@
 //! list that never reports a result is `not-run`.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::Arc;
 
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
@@ -18,11 +19,9 @@ use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
     Category, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE, MAX_OUTPUT_LINE,
     MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
-    TargetStatus, TestCounts, Warning, truncate_str,
+    TargetStatus, TestCounts, Warning, push_truncated, truncate_str,
 };
 
-/// Most command lines kept per target.
-const MAX_COMMANDS: usize = 20;
 /// Longest command line kept.
 const MAX_COMMAND: usize = 2_000;
 
@@ -38,7 +37,8 @@ pub struct Aggregator {
     budget: Budget,
     /// Envs named by a run's `-e` list.
     selected: BTreeSet<String>,
-    sources: Vec<String>,
+    /// Names of the inputs read, shared with the targets they mention.
+    sources: Vec<Arc<str>>,
     warnings: Vec<Warning>,
     warnings_omitted: u64,
     logs_read: usize,
@@ -107,17 +107,21 @@ impl Builder {
             return;
         };
         if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.lines.is_empty() {
+            complete_log_messages(
+                &mut self.target.failures,
+                self.ring.lines.iter().map(String::as_str),
+            );
             // Within the memory budget, the whole excerpt; past it, its last few lines.
-            let bytes: usize = self.ring.lines.iter().map(String::len).sum();
+            // A kept line costs its bytes and its newline (see OutputExcerpt).
+            let bytes: usize = self.ring.lines.iter().map(|l| l.len() + 1).sum();
             if budget.retained + bytes > OUTPUT_BUDGET {
                 budget.shortened += 1;
                 while self.ring.lines.len() > SHORT_EXCERPT {
                     self.ring.lines.pop_front();
                 }
             }
-            budget.retained += self.ring.lines.iter().map(String::len).sum::<usize>();
             self.target.output = self.ring.take();
-            complete_log_messages(&mut self.target);
+            budget.retained += self.target.output.bytes();
         } else {
             self.ring.clear();
         }
@@ -196,11 +200,7 @@ impl Ring {
             LINE_POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
         };
         slot.clear();
-        if text.len() <= MAX_OUTPUT_LINE {
-            slot.push_str(text);
-        } else {
-            slot.push_str(&truncate_str(text, MAX_OUTPUT_LINE));
-        }
+        push_truncated(&mut slot, text, MAX_OUTPUT_LINE);
         self.lines.push_back(slot);
     }
 
@@ -228,12 +228,9 @@ impl Ring {
     }
 
     fn take(&mut self) -> OutputExcerpt {
-        // Exact-size copies: a pooled buffer is as large as the longest line
-        // it ever held, and what the budget counts is what stays.
-        let out = OutputExcerpt {
-            lines: self.lines.iter().map(|l| l.as_str().to_owned()).collect(),
-            total_lines: self.total,
-        };
+        // Copied into one exact-size buffer: a pooled buffer is as large as
+        // the longest line it ever held, and what the budget counts is what stays.
+        let out = OutputExcerpt::new(&self.lines, self.total);
         self.clear();
         out
     }
@@ -262,7 +259,7 @@ impl Aggregator {
     }
 
     fn source_id(&mut self, name: &str) -> usize {
-        self.sources.push(name.to_owned());
+        self.sources.push(Arc::from(name));
         self.sources.len() - 1
     }
 
@@ -313,7 +310,7 @@ impl Aggregator {
     ) -> std::io::Result<LogStats> {
         let stats = self.add_log(name, input)?;
         for b in self.builders.iter_mut() {
-            if b.target.sources.iter().any(|s| s == name)
+            if b.target.sources.iter().any(|s| &**s == name)
                 && !b.target.jobs.iter().any(|j| j.id == job.id)
             {
                 b.target.jobs.push(job.clone());
@@ -328,7 +325,7 @@ impl Aggregator {
         let src = self.begin_log(name);
         let reader = self.reader.take();
         let mut sink =
-            |line: u64, text: &str, ev: LogEvent<'_>| self.on_log_event(src, name, line, text, ev);
+            |line: u64, text: &str, ev: LogEvent<'_>| self.on_log_event(src, line, text, ev);
         let stats = match &reader {
             Some(pipe) => pipe.parse(input, &mut sink),
             None => parse_log(input, &mut sink),
@@ -377,7 +374,7 @@ impl Aggregator {
                 next = start();
                 let src = self.begin_log(&name);
                 let mut sink = |line: u64, text: &str, ev: LogEvent<'_>| {
-                    self.on_log_event(src, &name, line, text, ev)
+                    self.on_log_event(src, line, text, ev)
                 };
                 let stats = pipe
                     .finish(running, &mut sink)
@@ -422,27 +419,31 @@ impl Aggregator {
         }
     }
 
-    fn on_log_event(&mut self, src: usize, name: &str, line: u64, text: &str, ev: LogEvent<'_>) {
+    fn on_log_event(&mut self, src: usize, line: u64, text: &str, ev: LogEvent<'_>) {
         match ev {
             LogEvent::Selection { envs } => {
+                let source = Arc::clone(&self.sources[src]);
                 for env in envs {
                     self.selected.insert(env.to_owned());
-                    self.builder(env).target.add_source(name);
+                    self.builder(env).target.add_source(&source);
                 }
             }
             LogEvent::Setup { env, .. } => {
+                let source = Arc::clone(&self.sources[src]);
                 let (b, budget) = self.entry(env);
-                b.target.add_source(name);
+                b.target.add_source(&source);
                 b.in_setup = true;
                 b.push_output(src, text, budget);
             }
             LogEvent::Command { env, command } => {
+                let source = Arc::clone(&self.sources[src]);
                 let (b, budget) = self.entry(env);
-                b.target.add_source(name);
+                b.target.add_source(&source);
                 b.in_setup = false;
-                if b.target.commands.len() < MAX_COMMANDS {
-                    b.target.commands.push(truncate_str(command, MAX_COMMAND));
-                }
+                // Only the last one is reported: its buffer is reused.
+                let kept = b.target.last_command.get_or_insert_default();
+                kept.clear();
+                push_truncated(kept, command, MAX_COMMAND);
                 b.push_output(src, text, budget);
             }
             LogEvent::Exit {
@@ -453,8 +454,9 @@ impl Aggregator {
                 command,
                 setup_step,
             } => {
+                let source = Arc::clone(&self.sources[src]);
                 let (b, budget) = self.entry(env);
-                b.target.add_source(name);
+                b.target.add_source(&source);
                 b.push_output(src, text, budget);
                 if code != 0 {
                     b.set_log_status(src, TargetStatus::Fail);
@@ -476,8 +478,9 @@ impl Aggregator {
                 summary,
                 reason,
             } => {
+                let source = Arc::clone(&self.sources[src]);
                 let (b, budget) = self.entry(env);
-                b.target.add_source(name);
+                b.target.add_source(&source);
                 let status = match result {
                     EnvResult::Ok => TargetStatus::Pass,
                     EnvResult::Fail => TargetStatus::Fail,
@@ -567,10 +570,11 @@ impl Aggregator {
     /// Merges what one JUnit file held.
     pub fn apply_junit(&mut self, r: JunitFileResult) {
         let display = r.display.as_str();
+        let source: Arc<str> = Arc::from(display);
         let small_run = r.summary.cases as usize <= SMALL_RUN;
         for tc in r.targets {
             let (b, budget) = self.entry(&tc.target);
-            b.target.add_source(display);
+            b.target.add_source(&source);
             b.target.add_junit_file(display);
             b.junit.merge(&tc.counts);
             b.junit_cases += tc.cases;
@@ -590,7 +594,7 @@ impl Aggregator {
         // A file with suites but no cases still belongs to its target: pytest found nothing to run.
         if let Some(target) = &r.empty_target {
             let b = self.builder(target);
-            b.target.add_source(display);
+            b.target.add_source(&source);
             b.target.add_junit_file(display);
         }
         if r.unmapped > 0 {
@@ -715,7 +719,7 @@ fn finish_target(mut b: Builder) -> Target {
     } else {
         t.tests = b.junit;
     }
-    if t.status == TargetStatus::NotRun && t.reason.is_none() && !t.commands.is_empty() {
+    if t.status == TargetStatus::NotRun && t.reason.is_none() && t.last_command.is_some() {
         t.reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".to_owned());
     }
     match t.status {
@@ -735,8 +739,12 @@ fn finish_target(mut b: Builder) -> Target {
 /// pytest cuts short-summary messages to the terminal width (`ImportEr...`).
 /// Where the target's output shows the test's FAILURES section, its first
 /// `E ` line is the whole message: use it instead.
-fn complete_log_messages(t: &mut Target) {
-    for f in &mut t.failures {
+/// `output` is the env's output as read, before the budget shortens it.
+fn complete_log_messages<'a>(
+    failures: &mut [Failure],
+    output: impl Iterator<Item = &'a str> + Clone,
+) {
+    for f in failures {
         if f.source != FailureSource::Log || !(f.message.is_empty() || f.message.ends_with("...")) {
             continue;
         }
@@ -744,7 +752,7 @@ fn complete_log_messages(t: &mut Target) {
             continue;
         };
         let head = head.replace("::", ".");
-        let mut lines = t.output.lines.iter();
+        let mut lines = output.clone();
         let in_section = lines
             .by_ref()
             .any(|l| l.starts_with('_') && l.trim_matches(|c| c == '_' || c == ' ') == head);
@@ -758,7 +766,10 @@ fn complete_log_messages(t: &mut Target) {
                     .map(str::trim)
                     .filter(|m| !m.is_empty())
             });
-        if let Some(m) = found {
+        // The cut message is the start of the whole one; an `E ` line that
+        // does not start with it belongs to something else.
+        let cut = f.message.strip_suffix("...").unwrap_or(&f.message);
+        if let Some(m) = found.filter(|m| m.starts_with(cut)) {
             f.message = truncate_str(m, MAX_MESSAGE);
         }
     }
@@ -805,9 +816,7 @@ mod tests {
         let src = agg.source_id("tox.log");
         parse_log(
             &log.as_bytes()[..end],
-            &mut |line: u64, text: &str, ev: LogEvent<'_>| {
-                agg.on_log_event(src, "tox.log", line, text, ev)
-            },
+            &mut |line: u64, text: &str, ev: LogEvent<'_>| agg.on_log_event(src, line, text, ev),
         )
         .unwrap();
         let b = &agg.builders[agg.index[failed]];
@@ -820,22 +829,60 @@ mod tests {
         assert!(
             b.target
                 .output
-                .lines
-                .iter()
+                .lines()
                 .any(|l| l.contains("FAILED tests/test_markupsafe.py")),
             "{:?}",
-            b.target.output.lines
+            b.target.output
         );
-        let kept: usize = b.target.output.lines.iter().map(String::len).sum();
+        let kept: usize = b.target.output.lines().map(|l| l.len() + 1).sum();
         assert_eq!(agg.budget.retained, kept, "the budget counts what was kept");
-        // The kept lines are exact-size copies, not pooled buffers.
-        assert!(
-            b.target
-                .output
-                .lines
-                .iter()
-                .all(|l| l.capacity() == l.len())
+    }
+
+    /// The failure messages of `target` after aggregating `log`, with the
+    /// output budget already spent when `budget_spent`, and its excerpt's size.
+    fn messages_of(log: &str, target: &str, budget_spent: bool) -> (Vec<String>, usize) {
+        let mut agg = Aggregator::new();
+        if budget_spent {
+            agg.budget.retained = OUTPUT_BUDGET;
+        }
+        agg.add_log("tox.log", log.as_bytes()).unwrap();
+        let report = agg.finish(None);
+        let t = report
+            .targets
+            .iter()
+            .find(|t| t.name.as_str() == target)
+            .expect("target in report");
+        let messages = t.failures.iter().map(|f| f.message.clone()).collect();
+        (messages, t.output.len())
+    }
+
+    /// pytest cuts the short-summary message (`ImportEr...`); the env's
+    /// FAILURES section has the whole one. It is completed from the output as
+    /// read, even when the memory budget shortens the excerpt kept.
+    #[test]
+    fn cut_messages_are_completed_even_when_the_excerpt_is_shortened() {
+        let log = include_str!("../../tests/fixtures/tox4-sequential/tox.log");
+        let whole = "ImportError: cannot import name 'soft_unicode' from 'markupsafe' (/home/runner/work/toxproject/toxproject/.tox/py3.11-markupsafe-v2.1.5/lib/python3.11/site-packages/markupsafe/__init__.py)";
+        let target = "py3.11-markupsafe-v2.1.5";
+        let (messages, lines) = messages_of(log, target, false);
+        assert_eq!(messages, [whole]);
+        assert!(lines > SHORT_EXCERPT, "{lines}");
+        let (messages, lines) = messages_of(log, target, true);
+        assert_eq!(messages, [whole], "completed before the excerpt is cut");
+        assert_eq!(lines, SHORT_EXCERPT);
+    }
+
+    /// An `E ` line that does not start with the cut message is about
+    /// something else: the cut message stays.
+    #[test]
+    fn a_cut_message_is_not_replaced_by_a_different_error() {
+        let log = include_str!("../../tests/fixtures/tox4-sequential/tox.log").replacen(
+            "E       ImportError: cannot import name 'soft_unicode'",
+            "E       KeyError: 'soft_unicode'",
+            1,
         );
+        let (messages, _) = messages_of(&log, "py3.11-markupsafe-v2.1.5", false);
+        assert_eq!(messages, ["ImportEr..."]);
     }
 }
 
@@ -932,7 +979,10 @@ mod read_ahead_tests {
             matches!(&err, Error::Io { path, .. } if path == "broken.log"),
             "{err}"
         );
-        assert_eq!(agg.sources, ["first.log", "broken.log"]);
+        assert_eq!(
+            agg.sources,
+            [Arc::from("first.log"), Arc::from("broken.log")]
+        );
         // The pipe is kept for later logs.
         agg.add_log("after.log", &b"py3.12-b: OK (1.00 seconds)\n"[..])
             .unwrap();
@@ -988,7 +1038,7 @@ mod read_ahead_tests {
             let mut agg = Aggregator::new().with_reader_thread(threaded);
             let err = agg.add_logs(logs).unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{err}");
-            assert_eq!(agg.sources, ["first.log"]);
+            assert_eq!(agg.sources, [Arc::from("first.log")]);
         }
     }
 }

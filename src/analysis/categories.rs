@@ -261,9 +261,8 @@ pub fn classify_target(t: &Target) -> (Category, Option<String>) {
         }
         _ => {}
     }
-    let text = t.output.lines.join("\n");
     let reason = t.reason.as_deref().unwrap_or("");
-    let (c, e) = classify(reason, &text);
+    let (c, e) = classify(reason, t.output.text());
     if c != Category::Unknown {
         return (c, e);
     }

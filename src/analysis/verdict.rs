@@ -89,54 +89,66 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
 /// does not depend on `threads`.
 pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     // Each target with its suite+version key, both worked out on every core.
-    let mut work: Vec<(&mut Target, Key)> = report
+    let mut first: Vec<(&mut Target, Key)> = report
         .targets
         .iter_mut()
         .map(|t| (t, Key::default()))
         .collect();
-    each(&mut work, threads, |(t, key)| {
+    each(&mut first, threads, |(t, key)| {
         classify_failures(t);
         *key = key_of(&t.name);
     });
-    let mut failed_on: HashMap<Key, BTreeSet<String>> = HashMap::default();
-    let mut passed_on: HashMap<Key, BTreeSet<String>> = HashMap::default();
+    // Each distinct key once, by number: the targets keep the number, and the
+    // key's Pythons are listed once per key rather than once per target.
+    let mut ids: HashMap<Key, u32> = HashMap::default();
+    let mut pythons: Vec<KeyPythons> = Vec::new();
     let mut passed_versions: HashMap<String, BTreeSet<PackageVersion>> = HashMap::default();
     // Each suite+version as written goes into the ordered sets once, however
     // many Pythons it passed on: comparing PEP 440 versions is the slow part.
     let mut seen_versions: foldhash::HashSet<(&str, &str)> = foldhash::HashSet::default();
-    for (t, key) in &work {
-        let py = t.name.python().unwrap_or("?");
-        match t.status {
-            TargetStatus::Fail => add_python(&mut failed_on, key, py),
-            TargetStatus::Pass => {
-                add_python(&mut passed_on, key, py);
-                if let (Some(s), Some(v)) = (t.name.suite(), t.name.version())
-                    && seen_versions.insert((s, v.as_str()))
-                {
-                    match passed_versions.get_mut(s) {
-                        Some(set) => {
-                            set.insert(v.clone());
-                        }
-                        None => {
-                            passed_versions.insert(s.to_owned(), BTreeSet::from([v.clone()]));
-                        }
-                    }
+    let mut work: Vec<(&mut Target, u32)> = first
+        .into_iter()
+        .map(|(t, key)| {
+            let next = pythons.len() as u32;
+            let id = *ids.entry(key).or_insert(next);
+            if id == next {
+                pythons.push(KeyPythons::default());
+            }
+            let py = t.name.python().unwrap_or("?");
+            let on = &mut pythons[id as usize];
+            match t.status {
+                TargetStatus::Fail => add_python(&mut on.failed, py),
+                TargetStatus::Pass => add_python(&mut on.passed, py),
+                _ => {}
+            }
+            (t, id)
+        })
+        .collect();
+    for (t, _) in &work {
+        if t.status == TargetStatus::Pass
+            && let (Some(s), Some(v)) = (t.name.suite(), t.name.version())
+            && seen_versions.insert((s, v.as_str()))
+        {
+            match passed_versions.get_mut(s) {
+                Some(set) => {
+                    set.insert(v.clone());
+                }
+                None => {
+                    passed_versions.insert(s.to_owned(), BTreeSet::from([v.clone()]));
                 }
             }
-            _ => {}
         }
     }
+    drop(seen_versions);
     // Each key's Pythons in Python order, sorted once rather than per target.
-    let in_order = |map: HashMap<Key, BTreeSet<String>>| -> HashMap<Key, Vec<String>> {
-        map.into_iter()
-            .map(|(key, set)| {
-                let mut v: Vec<String> = set.into_iter().collect();
-                v.sort_by(|a, b| python_order(a, b));
-                (key, v)
-            })
-            .collect()
-    };
-    let (failed_on, passed_on) = (in_order(failed_on), in_order(passed_on));
+    for on in &mut pythons {
+        on.failed.sort_by(|a, b| python_order(a, b));
+        on.passed.sort_by(|a, b| python_order(a, b));
+    }
+    let mut keys: Vec<Key> = vec![Key::default(); pythons.len()];
+    for (key, id) in ids {
+        keys[id as usize] = key;
+    }
     let head_keys = ctx.head.map(|h| keys_of(&h.envlist));
     let base_keys = ctx.base.map(|b| keys_of(&b.envlist));
     let base_versions: BTreeMap<String, BTreeSet<PackageVersion>> = ctx
@@ -153,12 +165,11 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         })
         .unwrap_or_default();
 
-    each(&mut work, threads, |(t, key)| {
-        let key = &*key;
-        let pythons = |map: &HashMap<Key, Vec<String>>| map.get(key).cloned().unwrap_or_default();
+    each(&mut work, threads, |(t, id)| {
+        let (key, on) = (&keys[*id as usize], &pythons[*id as usize]);
         let mut facts = Facts {
-            failed_on_pythons: pythons(&failed_on),
-            passed_on_pythons: pythons(&passed_on),
+            failed_on_pythons: on.failed.clone(),
+            passed_on_pythons: on.passed.clone(),
             ..Facts::default()
         };
         if let Some(base) = &base_keys {
@@ -193,17 +204,18 @@ fn highest_below<'a>(
     set?.range((Unbounded, Excluded(v))).next_back()
 }
 
-/// Records that the suite+version `key` ran on `python`.
-fn add_python(map: &mut HashMap<Key, BTreeSet<String>>, key: &Key, python: &str) {
-    match map.get_mut(key) {
-        Some(set) => {
-            if !set.contains(python) {
-                set.insert(python.to_owned());
-            }
-        }
-        None => {
-            map.insert(key.clone(), BTreeSet::from([python.to_owned()]));
-        }
+/// The Pythons one suite+version failed and passed on.
+#[derive(Debug, Default)]
+struct KeyPythons {
+    failed: Vec<String>,
+    passed: Vec<String>,
+}
+
+/// Records that a suite+version ran on `python` (a handful per key: a list
+/// is smaller and faster than a set).
+fn add_python(list: &mut Vec<String>, python: &str) {
+    if !list.iter().any(|p| p == python) {
+        list.push(python.to_owned());
     }
 }
 

@@ -62,7 +62,7 @@ struct JsonTarget<'a> {
     reason: Option<&'a str>,
     missing_paths: &'a [String],
     output: &'a OutputExcerpt,
-    sources: &'a [String],
+    sources: &'a [std::sync::Arc<str>],
     conflicting: bool,
     #[serde(flatten)]
     facts: &'a Facts,

@@ -433,12 +433,13 @@ fn failing_target(t: &Target) -> String {
     if let Some(f) = &t.forensics {
         s.push_str(&crate::outputs::forensics::summary_block(f));
     }
-    if !t.output.lines.is_empty() {
-        let shown = &t.output.lines[t.output.lines.len().saturating_sub(MAX_SHOWN_OUTPUT)..];
+    if !t.output.is_empty() {
+        let skipped = t.output.len().saturating_sub(MAX_SHOWN_OUTPUT);
+        let shown = t.output.lines().skip(skipped);
         let _ = writeln!(
             s,
             "<details><summary>Output (last {} of {} lines)</summary>\n\n<pre>",
-            shown.len(),
+            t.output.len() - skipped,
             t.output.total_lines
         );
         for line in shown {
