@@ -625,7 +625,7 @@ pub struct Target {
     /// [`Target::command_line`] falls back on when no command failed.
     pub last_command: Option<String>,
     /// The exit line of the command that failed, when printed.
-    pub exit: Option<ExitLine>,
+    pub exit: Option<Box<ExitLine>>,
     /// The last output lines attributed to it.
     pub output: OutputExcerpt,
     /// JUnit files read for it.

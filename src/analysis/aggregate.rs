@@ -461,13 +461,13 @@ impl Aggregator {
                 if code != 0 {
                     b.set_log_status(src, TargetStatus::Fail);
                     b.target.exit_code = Some(code);
-                    b.target.exit = Some(ExitLine {
+                    b.target.exit = Some(Box::new(ExitLine {
                         code,
                         seconds,
                         cwd: truncate_str(cwd, MAX_COMMAND),
                         command: truncate_str(command, MAX_COMMAND),
                         setup_step: setup_step || b.in_setup,
-                    });
+                    }));
                 }
             }
             LogEvent::Status {
@@ -664,6 +664,10 @@ impl Aggregator {
                 finish_target(b)
             })
             .collect();
+        // Collected in the builders' buffer, which is larger (a builder is a
+        // target and its reading state, and the buffer grew by doubling):
+        // give the rest back before the verdicts, the peak of memory.
+        targets.shrink_to_fit();
         if budget.shortened + budget.details_dropped > 0 {
             let w = Warning::general(format!(
                 "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines and {} traceback(s) not kept; the logs have them",

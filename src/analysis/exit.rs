@@ -57,13 +57,13 @@ mod tests {
             assert_eq!(failure_kind(&failing(code)), Some(want), "{code:?}");
         }
         let mut setup = failing(Some(1));
-        setup.exit = Some(ExitLine {
+        setup.exit = Some(Box::new(ExitLine {
             code: 1,
             seconds: None,
             cwd: String::new(),
             command: "pip install x".into(),
             setup_step: true,
-        });
+        }));
         assert_eq!(failure_kind(&setup), Some(ExitReason::SetupFailed));
         let mut pass = failing(Some(0));
         pass.status = TargetStatus::Pass;

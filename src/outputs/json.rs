@@ -92,7 +92,7 @@ impl<'a> JsonTarget<'a> {
             failures_omitted: t.failures_omitted,
             tests: &t.tests,
             durations: &t.durations,
-            exit: t.exit.as_ref(),
+            exit: t.exit.as_deref(),
             reason: t.reason.as_deref(),
             missing_paths: &t.missing_paths,
             output: &t.output,
