@@ -116,9 +116,7 @@ impl Builder {
             let bytes: usize = self.ring.lines.iter().map(|l| l.len() + 1).sum();
             if budget.retained + bytes > OUTPUT_BUDGET {
                 budget.shortened += 1;
-                while self.ring.lines.len() > SHORT_EXCERPT {
-                    self.ring.lines.pop_front();
-                }
+                self.ring.keep_last(SHORT_EXCERPT);
             }
             self.target.output = self.ring.take();
             budget.retained += self.target.output.bytes();
@@ -171,6 +169,9 @@ impl Budget {
 
 /// Spare line buffers, so that an env's output does not allocate per line.
 const LINE_POOL_MAX: usize = 4 * MAX_OUTPUT_LINES;
+/// A new line buffer's room: most output lines fit, so a pooled buffer
+/// seldom grows.
+const LINE_CAPACITY: usize = 128;
 /// Spare rings (their line slots), so that an env's output does not grow one.
 const RING_POOL_MAX: usize = 16;
 
@@ -197,24 +198,32 @@ impl Ring {
         let mut slot = if self.lines.len() >= MAX_OUTPUT_LINES {
             self.lines.pop_front().unwrap_or_default()
         } else {
-            LINE_POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+            LINE_POOL
+                .with(|p| p.borrow_mut().pop())
+                .unwrap_or_else(|| String::with_capacity(LINE_CAPACITY))
         };
         slot.clear();
         push_truncated(&mut slot, text, MAX_OUTPUT_LINE);
         self.lines.push_back(slot);
     }
 
-    fn clear(&mut self) {
-        // The strings go back to the pool, and the ring's slots to theirs: the
-        // next env's output reuses both, and an idle env holds neither.
+    /// Drops all but the last `n` lines; their buffers go back to the pool.
+    fn keep_last(&mut self, n: usize) {
+        let cut = self.lines.len().saturating_sub(n);
         LINE_POOL.with(|p| {
             let mut pool = p.borrow_mut();
-            for s in self.lines.drain(..) {
+            for s in self.lines.drain(..cut) {
                 if pool.len() < LINE_POOL_MAX {
                     pool.push(s);
                 }
             }
         });
+    }
+
+    fn clear(&mut self) {
+        // The strings go back to the pool, and the ring's slots to theirs: the
+        // next env's output reuses both, and an idle env holds neither.
+        self.keep_last(0);
         let slots = std::mem::take(&mut self.lines);
         if slots.capacity() > 0 {
             RING_POOL.with(|p| {
