@@ -278,10 +278,25 @@ impl Aggregator {
 
     /// A target's builder, created on first sight, with the shared memory budget.
     fn entry(&mut self, env: &str) -> (&mut Builder, &mut Budget) {
+        let i = self.slot(env);
+        (&mut self.builders[i], &mut self.budget)
+    }
+
+    /// [`Aggregator::entry`] for an event of log `src`, which the target
+    /// records as one of its sources.
+    fn mentioned(&mut self, src: usize, env: &str) -> (&mut Builder, &mut Budget) {
+        let i = self.slot(env);
+        let b = &mut self.builders[i];
+        b.target.add_source(&self.sources[src]);
+        (b, &mut self.budget)
+    }
+
+    /// Where a target's builder is, created on first sight.
+    fn slot(&mut self, env: &str) -> usize {
         if let Some((name, i)) = &self.last
             && name == env
         {
-            return (&mut self.builders[*i], &mut self.budget);
+            return *i;
         }
         let i = match self.index.get(env) {
             Some(&i) => i,
@@ -299,7 +314,7 @@ impl Aggregator {
             }
             None => self.last = Some((env.to_owned(), i)),
         }
-        (&mut self.builders[i], &mut self.budget)
+        i
     }
 
     /// Whether any target was reported by the job with this id.
@@ -431,23 +446,18 @@ impl Aggregator {
     fn on_log_event(&mut self, src: usize, line: u64, text: &str, ev: LogEvent<'_>) {
         match ev {
             LogEvent::Selection { envs } => {
-                let source = Arc::clone(&self.sources[src]);
                 for env in envs {
                     self.selected.insert(env.to_owned());
-                    self.builder(env).target.add_source(&source);
+                    self.mentioned(src, env);
                 }
             }
             LogEvent::Setup { env, .. } => {
-                let source = Arc::clone(&self.sources[src]);
-                let (b, budget) = self.entry(env);
-                b.target.add_source(&source);
+                let (b, budget) = self.mentioned(src, env);
                 b.in_setup = true;
                 b.push_output(src, text, budget);
             }
             LogEvent::Command { env, command } => {
-                let source = Arc::clone(&self.sources[src]);
-                let (b, budget) = self.entry(env);
-                b.target.add_source(&source);
+                let (b, budget) = self.mentioned(src, env);
                 b.in_setup = false;
                 // Only the last one is reported: its buffer is reused.
                 let kept = b.target.last_command.get_or_insert_default();
@@ -463,9 +473,7 @@ impl Aggregator {
                 command,
                 setup_step,
             } => {
-                let source = Arc::clone(&self.sources[src]);
-                let (b, budget) = self.entry(env);
-                b.target.add_source(&source);
+                let (b, budget) = self.mentioned(src, env);
                 b.push_output(src, text, budget);
                 if code != 0 {
                     b.set_log_status(src, TargetStatus::Fail);
@@ -487,9 +495,7 @@ impl Aggregator {
                 summary,
                 reason,
             } => {
-                let source = Arc::clone(&self.sources[src]);
-                let (b, budget) = self.entry(env);
-                b.target.add_source(&source);
+                let (b, budget) = self.mentioned(src, env);
                 let status = match result {
                     EnvResult::Ok => TargetStatus::Pass,
                     EnvResult::Fail => TargetStatus::Fail,
