@@ -66,66 +66,51 @@ fn main() {
 /// Rounds of each stage after the logs; the best is printed.
 const ROUNDS: usize = 7;
 
+/// Prints the best of [`ROUNDS`] runs of `f`, which times its own stage.
+fn best(stage: &str, mut f: impl FnMut() -> Duration) {
+    let s = (0..ROUNDS).map(|_| f()).min().unwrap_or_default();
+    println!("{stage:<28} {:>7.1} ms", s.as_secs_f64() * 1e3);
+}
+
+/// How long `f` takes.
+fn timed<T>(f: impl FnOnce() -> T) -> Duration {
+    let t = Instant::now();
+    std::hint::black_box(f());
+    t.elapsed()
+}
+
 fn after_logs(path: &str) {
-    let best = |stage: &str, mut f: Box<dyn FnMut() -> Duration + '_>| {
-        let s = (0..ROUNDS).map(|_| f()).min().unwrap_or_default();
-        println!("{stage:<28} {:>7.1} ms", s.as_secs_f64() * 1e3);
-    };
     let aggregated = || {
         let mut agg = Aggregator::new();
         agg.add_log(path, std::fs::File::open(path).unwrap())
             .unwrap();
         agg
     };
-    best(
-        "finish targets",
-        Box::new(|| {
-            let agg = aggregated();
-            let t = Instant::now();
-            let r = agg.finish(None);
-            let d = t.elapsed();
-            std::mem::forget(r);
-            d
-        }),
-    );
+    best("finish targets", || {
+        let agg = aggregated();
+        let t = Instant::now();
+        let r = agg.finish(None);
+        let d = t.elapsed();
+        std::mem::forget(r);
+        d
+    });
     let finished = aggregated().finish(None);
     let ctx = verdict::Context {
         head: None,
         base: None,
         config: None,
     };
-    best(
-        "verdicts",
-        Box::new(|| {
-            let mut r = finished.clone();
-            let t = Instant::now();
-            verdict::apply(&mut r, &ctx);
-            t.elapsed()
-        }),
-    );
+    best("verdicts", || {
+        let mut r = finished.clone();
+        timed(|| verdict::apply(&mut r, &ctx))
+    });
     let mut done = finished.clone();
     verdict::apply(&mut done, &ctx);
-    let timed = |f: &dyn Fn() -> usize| {
-        let t = Instant::now();
-        std::hint::black_box(f());
-        t.elapsed()
-    };
-    best(
-        "human output",
-        Box::new(|| timed(&|| human::render(&done, false).len())),
-    );
-    best(
-        "markdown summary",
-        Box::new(|| timed(&|| markdown::render(&done, &MarkdownOptions::default()).len())),
-    );
-    best(
-        "JSON report",
-        Box::new(|| {
-            timed(&|| {
-                let mut sink = std::io::sink();
-                json::write_json(&done, &mut sink).unwrap();
-                0
-            })
-        }),
-    );
+    best("human output", || timed(|| human::render(&done, false)));
+    best("markdown summary", || {
+        timed(|| markdown::render(&done, &MarkdownOptions::default()))
+    });
+    best("JSON report", || {
+        timed(|| json::write_json(&done, std::io::sink()).unwrap())
+    });
 }
