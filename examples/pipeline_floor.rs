@@ -26,18 +26,17 @@ fn main() {
     let t = Instant::now();
     let mut r = LineReader::new(std::fs::File::open(&path).unwrap());
     let mut n = 0u64;
-    while let Some(l) = r.next_line().unwrap() {
-        n += l.bytes.len() as u64;
-    }
+    r.for_each_line(|l| n += l.bytes.len() as u64).unwrap();
     report("lines", t);
     let t = Instant::now();
     let mut r = LineReader::new(std::fs::File::open(&path).unwrap());
     let mut c = LineCleaner::new();
-    while let Some(l) = r.next_line().unwrap() {
-        if let tox_triage::inputs::ghlog::Cleaned::Text(s) = c.clean(l.bytes, l.number == 1) {
+    r.for_each_line(|l| {
+        if let tox_triage::inputs::ghlog::Cleaned::Text(s) = c.clean_line(l) {
             n += s.len() as u64;
         }
-    }
+    })
+    .unwrap();
     report("lines + framing", t);
     let t = Instant::now();
     let mut events = 0u64;

@@ -5,6 +5,8 @@
 //! [`LineCleaner::clean`] turns a raw line into text tox printed, borrowing
 //! from the input whenever nothing needs removing.
 
+use crate::inputs::lines::Line;
+
 /// A GitHub Actions log marker line (`##[group]Run ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker<'a> {
@@ -42,14 +44,27 @@ impl LineCleaner {
 
     /// Cleans one raw line (without its `\n`). `first` strips a UTF-8 BOM.
     pub fn clean<'a>(&'a mut self, raw: &'a [u8], first: bool) -> Cleaned<'a> {
-        let special = memchr::memchr2(b'\r', 0x1b, raw).is_some();
-        self.clean_known(raw, first, special)
+        let controls = memchr::memchr2(b'\r', 0x1b, raw).is_some();
+        self.clean_known(raw, std::str::from_utf8(raw).ok(), first, controls)
     }
 
-    /// [`LineCleaner::clean`], told whether the line holds a `\r` or an ESC
-    /// (`special`): most lines hold neither, and a caller that looks for
-    /// other bytes too can find out for all of them in one pass.
-    pub fn clean_known<'a>(&'a mut self, raw: &'a [u8], first: bool, special: bool) -> Cleaned<'a> {
+    /// Cleans a line as [`LineReader`](crate::inputs::lines::LineReader)
+    /// hands it out: its text is already checked, and whether it holds a
+    /// control byte already known.
+    pub fn clean_line<'a>(&'a mut self, line: Line<'a>) -> Cleaned<'a> {
+        self.clean_known(line.bytes, line.text, line.number == 1, line.controls)
+    }
+
+    /// [`LineCleaner::clean`], told the line's text if it is valid UTF-8, and
+    /// whether it holds a `\r` or an ESC (`special`): most lines hold
+    /// neither, and both are found once for many lines.
+    fn clean_known<'a>(
+        &'a mut self,
+        raw: &'a [u8],
+        raw_text: Option<&'a str>,
+        first: bool,
+        special: bool,
+    ) -> Cleaned<'a> {
         let mut line = raw;
         if first {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -60,23 +75,33 @@ impl LineCleaner {
         if special && let Some(cr) = memchr::memrchr(b'\r', line) {
             line = &line[cr + 1..];
         }
-        let line = if special && memchr::memchr(0x1b, line).is_some() {
+        // What is left is a part of `raw`, cut after or before ASCII bytes:
+        // the same part of its text is text.
+        let at = (line.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+        let text: &str = if special && memchr::memchr(0x1b, line).is_some() {
             strip_ansi(line, &mut self.bytes);
-            &self.bytes[..]
+            to_text(&self.bytes, &mut self.text)
+        } else if let Some(t) = raw_text.and_then(|t| t.get(at..at + line.len())) {
+            t
         } else {
-            line
-        };
-        let text: &str = match std::str::from_utf8(line) {
-            Ok(s) => s,
-            Err(_) => {
-                self.text.clear();
-                self.text.push_str(&String::from_utf8_lossy(line));
-                &self.text
-            }
+            to_text(line, &mut self.text)
         };
         match parse_marker(text) {
             Some(m) => Cleaned::Marker(m),
             None => Cleaned::Text(text),
+        }
+    }
+}
+
+/// `bytes` as text: borrowed when valid UTF-8, else copied into `buf` with
+/// invalid sequences replaced.
+fn to_text<'a>(bytes: &'a [u8], buf: &'a mut String) -> &'a str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => {
+            buf.clear();
+            buf.push_str(&String::from_utf8_lossy(bytes));
+            buf
         }
     }
 }

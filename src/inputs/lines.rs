@@ -4,6 +4,11 @@
 //! returned cut at the limit (flagged `truncated`) and the rest of it is
 //! skipped without being stored, so a 200 MB line costs no more memory than
 //! a short one.
+//!
+//! The work that does not depend on the line is done once per buffer of
+//! lines, not once per line: the UTF-8 check (each line comes with its text
+//! when it is valid) and the search for the control bytes that a log's
+//! framing may need undone.
 
 use std::io::{self, Read};
 
@@ -13,14 +18,19 @@ const BUF_SIZE: usize = 256 * 1024;
 pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
 
 /// One line, borrowed from the reader's buffer, without its `\n`.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Line<'a> {
     /// The bytes of the line (at most the reader's limit), `\r` not removed.
     pub bytes: &'a [u8],
+    /// The same bytes as text, when they are valid UTF-8 (a line cut inside a
+    /// character is not).
+    pub text: Option<&'a str>,
     /// 1-based line number.
     pub number: u64,
     /// The line was longer than the limit and was cut.
     pub truncated: bool,
+    /// The line holds a NUL, a carriage return or an ESC.
+    pub controls: bool,
 }
 
 /// Splits a byte stream into lines with a fixed-size buffer.
@@ -59,39 +69,35 @@ impl<R: Read> LineReader<R> {
         self.buf.len()
     }
 
-    /// The next line, or `None` at the end of the input.
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+    /// Gives every line of the input to `f`, in order, and returns how many
+    /// there were.
+    pub fn for_each_line(&mut self, mut f: impl FnMut(Line<'_>)) -> io::Result<u64> {
         loop {
             let pending = &self.buf[self.start..self.end];
-            if let Some(i) = memchr::memchr(b'\n', pending) {
-                let s = self.start;
-                self.start = s + i + 1;
-                let truncated = i > self.max_line;
-                return Ok(Some(self.emit(s, s + i.min(self.max_line), truncated)));
+            if let Some(i) = memchr::memrchr(b'\n', pending) {
+                // All the complete lines in the buffer at once.
+                let block = &self.buf[self.start..self.start + i];
+                self.line_no = split_block(block, self.line_no, self.max_line, &mut f);
+                self.start += i + 1;
+                continue;
             }
-            if pending.len() >= self.max_line {
+            // Longer than the limit (a line of exactly the limit is whole).
+            if pending.len() > self.max_line {
                 self.compact();
                 self.skip_rest_of_line()?;
-                return Ok(Some(self.emit(0, self.max_line, true)));
+                self.line_no += 1;
+                f(single_line(&self.buf[..self.max_line], self.line_no, true));
+                continue;
             }
             if self.eof {
-                if self.start == self.end {
-                    return Ok(None);
+                if self.start < self.end {
+                    self.line_no += 1;
+                    f(single_line(pending, self.line_no, false));
+                    self.start = self.end;
                 }
-                let (s, e) = (self.start, self.end);
-                self.start = self.end;
-                return Ok(Some(self.emit(s, e, false)));
+                return Ok(self.line_no);
             }
             self.fill()?;
-        }
-    }
-
-    fn emit(&mut self, s: usize, e: usize, truncated: bool) -> Line<'_> {
-        self.line_no += 1;
-        Line {
-            bytes: &self.buf[s..e],
-            number: self.line_no,
-            truncated,
         }
     }
 
@@ -155,6 +161,69 @@ fn read_retrying<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// Hands out the lines of `block` (lines separated by `\n`, the last one
+/// without it), numbered after `line_no`; returns the last number.
+fn split_block(
+    block: &[u8],
+    mut line_no: u64,
+    max_line: usize,
+    f: &mut impl FnMut(Line<'_>),
+) -> u64 {
+    // `valid` is the text of `block[valid_from..]` up to its first invalid
+    // byte; the check starts again after a line that holds one.
+    let mut valid_from = 0;
+    let mut valid = valid_prefix(block);
+    // The next control byte at or after the current line, if any.
+    let mut next_control = find_control(block, 0);
+    let mut from = 0;
+    let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
+    for end in ends {
+        let truncated = end - from > max_line;
+        let cut = if truncated { from + max_line } else { end };
+        if next_control < from {
+            next_control = find_control(block, from);
+        }
+        if from > valid_from + valid.len() {
+            valid_from = from;
+            valid = valid_prefix(&block[from..]);
+        }
+        line_no += 1;
+        f(Line {
+            bytes: &block[from..cut],
+            text: valid.get(from - valid_from..cut - valid_from),
+            number: line_no,
+            truncated,
+            controls: next_control < cut,
+        });
+        from = end + 1;
+    }
+    line_no
+}
+
+/// The longest valid UTF-8 start of `bytes`.
+fn valid_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    }
+}
+
+/// A line on its own (cut, or the last one of the input).
+fn single_line(bytes: &[u8], number: u64, truncated: bool) -> Line<'_> {
+    Line {
+        bytes,
+        text: std::str::from_utf8(bytes).ok(),
+        number,
+        truncated,
+        controls: find_control(bytes, 0) < bytes.len(),
+    }
+}
+
+/// Where the first NUL, CR or ESC at or after `from` is (`usize::MAX` if none).
+fn find_control(bytes: &[u8], from: usize) -> usize {
+    memchr::memchr3(0, b'\r', 0x1b, &bytes[from..]).map_or(usize::MAX, |i| from + i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,9 +231,8 @@ mod tests {
     fn collect(input: &[u8], max: usize) -> Vec<(String, bool)> {
         let mut r = LineReader::with_max_line(input, max);
         let mut out = Vec::new();
-        while let Some(l) = r.next_line().unwrap() {
-            out.push((String::from_utf8_lossy(l.bytes).into_owned(), l.truncated));
-        }
+        r.for_each_line(|l| out.push((String::from_utf8_lossy(l.bytes).into_owned(), l.truncated)))
+            .unwrap();
         out
     }
 
@@ -211,8 +279,127 @@ mod tests {
     #[test]
     fn line_numbers_count_from_one() {
         let mut r = LineReader::new(&b"a\nb\n"[..]);
-        assert_eq!(r.next_line().unwrap().unwrap().number, 1);
-        assert_eq!(r.next_line().unwrap().unwrap().number, 2);
-        assert!(r.next_line().unwrap().is_none());
+        let mut numbers = Vec::new();
+        let n = r.for_each_line(|l| numbers.push(l.number)).unwrap();
+        assert_eq!((numbers, n), (vec![1, 2], 2));
+    }
+
+    /// A line as the reader describes it: number, bytes, text, truncated, controls.
+    type Described = (u64, Vec<u8>, Option<String>, bool, bool);
+
+    /// Every line, with what the reader says of it; read `step` bytes at a
+    /// time when given (so lines and characters fall across reads).
+    fn described_by(input: &[u8], max: usize, step: Option<usize>) -> Vec<Described> {
+        let mut out = Vec::new();
+        let mut note = |l: Line<'_>| {
+            let text = l.text.map(str::to_owned);
+            out.push((l.number, l.bytes.to_vec(), text, l.truncated, l.controls))
+        };
+        match step {
+            Some(step) => LineReader::with_max_line(Trickle { data: input, step }, max)
+                .for_each_line(&mut note),
+            None => LineReader::with_max_line(input, max).for_each_line(&mut note),
+        }
+        .unwrap();
+        out
+    }
+
+    fn described(input: &[u8], max: usize) -> Vec<Described> {
+        described_by(input, max, Some(7))
+    }
+
+    /// A reader that returns at most `step` bytes per read.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(self.step).min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// The text and the control flag are per line, whatever the buffer
+    /// holds around it: a bad byte or an ESC on one line says nothing of the next.
+    #[test]
+    fn text_and_controls_are_per_line() {
+        let input = b"ok \xc3\xa9\nbad \xff byte\nafter\n\x1b[31mred\x1b[0m\nplain\ncr\rover\nnul\0\nlast \xc3\xa9".to_vec();
+        for got in [described(&input, 100), described_by(&input, 100, None)] {
+            let want: Vec<Described> = input
+                .split(|&b| b == b'\n')
+                .enumerate()
+                .map(|(i, l)| {
+                    let controls = l.iter().any(|&b| matches!(b, 0 | b'\r' | 0x1b));
+                    let text = std::str::from_utf8(l).ok().map(str::to_owned);
+                    (i as u64 + 1, l.to_vec(), text, false, controls)
+                })
+                .collect();
+            assert_eq!(got, want);
+        }
+        assert_eq!(described(&input, 100)[1].2, None);
+        assert!(described(&input, 100)[2].2.is_some());
+    }
+
+    /// Pseudo-random bytes (newlines, control bytes, a two-byte character
+    /// and bytes that are never UTF-8), read whole and 7 bytes at a time,
+    /// give what a plain split gives.
+    #[test]
+    fn agrees_with_a_plain_split() {
+        const ALPHABET: &[&[u8]] = &[
+            b"\n",
+            b"\r",
+            b"\x1b",
+            b"\0",
+            b"\xff",
+            b"\xc3\xa9",
+            b"\xc3",
+            b"a",
+            b"bc",
+            b"t",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..400 {
+            let mut input = Vec::new();
+            for _ in 0..round % 97 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.extend_from_slice(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
+            }
+            let max = 1 + round % 13;
+            let mut pieces: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+            if input.is_empty() || input.ends_with(b"\n") {
+                pieces.pop();
+            }
+            let want: Vec<_> = pieces
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let cut = &l[..l.len().min(max)];
+                    let controls = cut.iter().any(|&b| matches!(b, 0 | b'\r' | 0x1b));
+                    let text = std::str::from_utf8(cut).ok().map(str::to_owned);
+                    (i as u64 + 1, cut.to_vec(), text, l.len() > max, controls)
+                })
+                .collect();
+            for step in [Some(7), None] {
+                assert_eq!(described_by(&input, max, step), want, "{input:?} max {max}");
+            }
+        }
+    }
+
+    /// A line cut inside a character has no text; the cut is still flagged.
+    #[test]
+    fn a_cut_inside_a_character_has_no_text() {
+        let got = described("aé\nbé\n".as_bytes(), 2);
+        assert_eq!(got[0].1, b"a\xc3");
+        assert_eq!((got[0].2.as_deref(), got[0].3), (None, true));
+        assert_eq!(got[1].2.as_deref(), None);
+        let got = described("ab\nxé\n".as_bytes(), 3);
+        assert_eq!((got[0].2.as_deref(), got[0].3), (Some("ab"), false));
+        assert_eq!((got[1].2.as_deref(), got[1].3), (Some("xé"), false));
     }
 }

@@ -144,22 +144,19 @@ pub fn parse_log<R: Read, S: LogSink>(input: R, sink: &mut S) -> std::io::Result
     let mut cleaner = LineCleaner::new();
     let mut parser = ToxLogParser::new();
     let mut stats = LogStats::default();
-    while let Some(line) = reader.next_line()? {
-        stats.lines = line.number;
+    stats.lines = reader.for_each_line(|line| {
         if line.truncated {
             stats.truncated_lines += 1;
             if stats.first_truncated.is_none() {
                 stats.first_truncated = Some(line.number);
             }
         }
-        // One pass finds whether the line needs any of the slower checks.
-        let special = memchr::memchr3(0, b'\r', 0x1b, line.bytes).is_some();
-        if special && memchr::memchr(0, line.bytes).is_some() {
+        if line.controls && memchr::memchr(0, line.bytes).is_some() {
             stats.nul_lines += 1;
         }
-        let cleaned = cleaner.clean_known(line.bytes, line.number == 1, special);
+        let cleaned = cleaner.clean_line(line);
         parser.feed(line.number, cleaned, sink);
-    }
+    })?;
     Ok(stats)
 }
 
