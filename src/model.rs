@@ -552,10 +552,19 @@ pub struct OutputExcerpt {
 impl OutputExcerpt {
     /// An excerpt of `lines` (oldest first) out of `total_lines`. A line
     /// holding a newline counts as the lines it holds.
-    pub fn new<S: AsRef<str>>(lines: impl IntoIterator<Item = S>, total_lines: u64) -> Self {
+    pub fn new<S: AsRef<str>, I>(lines: I, total_lines: u64) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        I::IntoIter: Clone,
+    {
+        let lines = lines.into_iter();
+        // The exact size, allocated once: a line and its newline, and a
+        // newline inside a line becomes one ending a kept line.
+        let size = lines.clone().map(|l| l.as_ref().len() + 1).sum();
         let mut out = Self {
+            text: String::with_capacity(size),
+            kept: 0,
             total_lines,
-            ..Self::default()
         };
         for line in lines {
             for part in line.as_ref().split('\n') {
@@ -564,7 +573,6 @@ impl OutputExcerpt {
                 out.kept += 1;
             }
         }
-        out.text.shrink_to_fit();
         out
     }
 
@@ -1061,6 +1069,25 @@ pub fn push_truncated(out: &mut String, s: &str, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An excerpt is one buffer of exactly its size, a line holding a
+    /// newline counting as the lines it holds.
+    #[test]
+    fn an_excerpt_is_one_exact_buffer() {
+        let ex = OutputExcerpt::new(["first", "two\nlines", "", "é"], 9);
+        assert_eq!(
+            ex.lines().collect::<Vec<_>>(),
+            ["first", "two", "lines", "", "é"]
+        );
+        assert_eq!((ex.len(), ex.total_lines), (5, 9));
+        assert_eq!(ex.bytes(), ex.text().len());
+        assert_eq!(ex.text.capacity(), ex.text.len());
+        assert_eq!(
+            serde_json::to_string(&ex).unwrap(),
+            r#"{"lines":["first","two","lines","","é"],"total_lines":9}"#
+        );
+        assert!(OutputExcerpt::new(Vec::<String>::new(), 0).is_empty());
+    }
 
     fn parts(name: &str) -> (String, String, Option<String>, bool) {
         let t = TargetName::parse(name);
