@@ -1,12 +1,13 @@
 //! The `analyze` job: open every input, feed the aggregation, return the report.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::actions::rerun::{self, RerunOptions};
 use crate::analysis::aggregate::Aggregator;
 use crate::analysis::junit_file::{self, JunitJob};
-use crate::analysis::{forensics, verdict};
+use crate::analysis::{categories, forensics, verdict};
 use crate::analyze_api::{self, ApiInput};
 use crate::error::{Error, Result};
 use crate::inputs::config::Config;
@@ -81,6 +82,10 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         )
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads > 1 {
+        // The verdicts' pattern table, compiled on a spare core meanwhile.
+        std::thread::spawn(categories::prepare);
+    }
     let mut agg = Aggregator::new().with_reader_thread(threads > 1);
     let mut warnings = Vec::new();
     // API mode: the runs' failed jobs' logs first, through a temp dir.
@@ -132,7 +137,12 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
             explicit: Some(target.clone()),
         });
     }
-    let known = agg.target_names();
+    // Names JUnit files can be matched with (none needed without a file).
+    let known = if jobs.is_empty() {
+        HashSet::new()
+    } else {
+        agg.target_names()
+    };
     junit_file::read_all(&jobs, &known, threads, |job, result| match result {
         Ok(r) => agg.apply_junit(r),
         Err(e) => agg.warn(Warning::in_file(

@@ -196,6 +196,13 @@ static RULE_SET: LazyLock<RegexSet> = LazyLock::new(|| {
 /// Longest evidence line kept.
 const MAX_EVIDENCE: usize = 300;
 
+/// Compiles the pattern table now (a few milliseconds), so that a caller
+/// with a spare core can do it while the inputs are read rather than at the
+/// first [`classify`].
+pub fn prepare() {
+    LazyLock::force(&RULE_SET);
+}
+
 /// Classifies one failure from its message and traceback: the category and the line that shows it.
 pub fn classify(message: &str, details: &str) -> (Category, Option<String>) {
     let last_frame_in_package = last_frame(details)
