@@ -261,6 +261,12 @@ impl ToxLogParser {
     }
 
     fn track(&mut self, ev: &LogEvent<'_>) {
+        if matches!(ev, LogEvent::Command { .. } | LogEvent::Setup { .. }) {
+            // An env steps again after a summary: a new tox run began, with
+            // nothing between them to say so (two runs in one log).
+            self.in_summary = false;
+            self.tox3_summary = false;
+        }
         match ev {
             LogEvent::Command { env, .. } => {
                 self.set_last_env(env);
@@ -944,6 +950,15 @@ mod tests {
         );
         assert_eq!(ev[2], "out[py3.11-a] plain line of a");
         assert_eq!(ev[4], "out[py3.12-b] line of b");
+    }
+
+    #[test]
+    fn a_second_run_after_a_summary_is_output_again() {
+        let ev = events(
+            "a: commands[0]> pytest\nfailed line\na: FAIL ✖ in 1 seconds\n  a: FAIL code 1 (1.00 seconds)\n  evaluation failed :( (1.00 seconds)\nsummary tail\na: commands[0]> pytest\nagain\n",
+        );
+        assert_eq!(ev[5], "out[-] summary tail");
+        assert_eq!(ev.last().unwrap(), "out[a] again");
     }
 
     #[test]
