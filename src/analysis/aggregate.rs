@@ -114,12 +114,15 @@ impl Builder {
             // Within the memory budget, the whole excerpt; past it, its last few lines.
             // A kept line costs its bytes and its newline (see OutputExcerpt).
             let bytes: usize = self.ring.lines.iter().map(|l| l.len() + 1).sum();
-            if budget.retained + bytes > OUTPUT_BUDGET {
+            // The excerpt of an earlier occurrence (the same env in an
+            // earlier run of the log) is replaced, and its room given back.
+            let replaced = self.target.output.bytes();
+            if budget.retained - replaced + bytes > OUTPUT_BUDGET {
                 budget.shortened += 1;
                 self.ring.keep_last(SHORT_EXCERPT);
             }
             self.target.output = self.ring.take();
-            budget.retained += self.target.output.bytes();
+            budget.retained = budget.retained - replaced + self.target.output.bytes();
         } else {
             self.ring.clear();
         }
@@ -855,6 +858,27 @@ mod tests {
         );
         let kept: usize = b.target.output.lines().map(|l| l.len() + 1).sum();
         assert_eq!(agg.budget.retained, kept, "the budget counts what was kept");
+    }
+
+    /// The budget counts the excerpts held: when an env fails again later in
+    /// the log (a second run), its new excerpt replaces the first and the
+    /// first's room is given back.
+    #[test]
+    fn a_replaced_excerpt_gives_its_room_back() {
+        let once = include_str!("../../tests/fixtures/tox4-sequential/tox.log");
+        let held = |agg: &Aggregator| -> usize {
+            agg.builders.iter().map(|b| b.target.output.bytes()).sum()
+        };
+        let mut agg = Aggregator::new();
+        agg.add_log("tox.log", once.as_bytes()).unwrap();
+        let first = agg.budget.retained;
+        assert!(first > 0);
+        assert_eq!(first, held(&agg));
+        let mut agg = Aggregator::new();
+        agg.add_log("tox.log", format!("{once}{once}").as_bytes())
+            .unwrap();
+        assert_eq!(agg.budget.retained, held(&agg));
+        assert_eq!(agg.budget.retained, first, "the same excerpts, held once");
     }
 
     /// The failure messages of `target` after aggregating `log`, with the
