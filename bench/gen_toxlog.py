@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a large, deterministic tox 4 log for benchmarks.
 
-usage: gen_toxlog.py SIZE_MB OUT [--ansi] [--github] [--seed N]
+usage: gen_toxlog.py SIZE_MB OUT [--ansi] [--github] [--matrix N] [--seed N]
 
 SIZE_MB is in MiB (1 MB = 1,048,576 bytes); the output is about that size
 (measured after --ansi/--github are applied).  OUT may be "-" for stdout.
@@ -30,6 +30,14 @@ summary block (`  env: OK (7.34=setup[6.86]+cmd[0.48] seconds)`,
 --github wraps the log like a GitHub Actions job log: a UTF-8 BOM, a
          `2026-11-20T10:11:12.1234567Z ` timestamp before every line, and
          ##[group] / ##[error] lines around the tox run.
+--matrix N  a fixed matrix of N targets (sentry-python has about 840) run
+         again and again: the log is one tox run of those N envs after
+         another, each with its summary block, so that the number of
+         distinct targets stays N however large the log.  Without it every
+         env has a name of its own.  The expected counts are per distinct
+         target, its most severe result over the runs (fail, then pass,
+         then skip), as tox-triage reports it; `occurrences` and `runs` say
+         how many envs and runs the log holds.
 
 Output is streamed env by env (constant memory).  The expected counts are
 printed to stdout as one JSON object: envs, failed, passed, skipped, lines,
@@ -38,6 +46,7 @@ bytes, failed_tests (FAILED lines in short test summaries).
 Only the Python 3 standard library is used.
 """
 
+import itertools
 import json
 import random
 import sys
@@ -114,6 +123,7 @@ class Gen:
         self.counts = dict(envs=0, failed=0, passed=0, skipped=0,
                            failed_tests=0, lines=0, bytes=0)
         self.pid = 10000
+        self.worst = {}  # env name -> most severe result: 3 fail, 2 pass, 1 skip
         self.summary = []  # (env, text) for the final block
         self.total_seconds = 0.0
 
@@ -297,6 +307,9 @@ class Gen:
         lines.append(f"{colr}{self.rule(', '.join(parts) + f' in {secs:.2f}s')}{s.reset}")
         return lines, (1 if fails else 0)
 
+    def result(self, env, severity):
+        self.worst[env] = max(self.worst.get(env, 0), severity)
+
     def env(self, py, suite, pkg, ver, env):
         rng = self.rng
         s = self.st
@@ -305,6 +318,7 @@ class Gen:
         deps = (f"{pkg}=={ver} " if ver else (f"{pkg} " if pkg else "")) + "pytest==8.3.4 pytest-asyncio==0.24.0 -r requirements-testing.txt"
         if rng.random() < 0.01:
             self.counts["skipped"] += 1
+            self.result(env, 1)
             line = f"skipped because could not find python interpreter with spec(s): python{py}"
             lines = [f"{s.bold}{s.magenta}{env}:{s.reset}{s.cyan} {line}{s.reset}" if s.on else f"{env}: {line}"]
             self.summary.append(f"  {env}: SKIP ({rng.uniform(0.1, 0.5):.2f} seconds)")
@@ -318,6 +332,7 @@ class Gen:
             lines.append(self.tox_exit(env, 1, setup - 0.5, install))
             lines.append(self.tox_result(env, False, round(setup, 2)))
             self.counts["failed"] += 1
+            self.result(env, 3)
             self.summary.append(f"  {env}: FAIL code 1 ({setup:.2f} seconds)")
             self.total_seconds += setup
             return lines
@@ -334,10 +349,12 @@ class Gen:
             lines.append(self.tox_exit(env, code, cmd - 0.01, pytest_cmd))
             lines.append(self.tox_result(env, False, round(total, 2)))
             self.counts["failed"] += 1
+            self.result(env, 3)
             self.summary.append(f"  {env}: FAIL code {code} ({total:.2f}=setup[{setup:.2f}]+cmd[{cmd:.2f}] seconds)")
         else:
             lines.append(self.tox_result(env, True, round(total, 2)))
             self.counts["passed"] += 1
+            self.result(env, 2)
             self.summary.append(f"  {env}: OK ({total:.2f}=setup[{setup:.2f}]+cmd[{cmd:.2f}] seconds)")
         return lines
 
@@ -376,54 +393,91 @@ class Writer:
         self._write(text.encode("utf-8"))
 
 
+def option(args, flag, default):
+    """Removes `flag VALUE` from args; returns VALUE as an int, or default."""
+    if flag not in args:
+        return default
+    i = args.index(flag)
+    value = int(args[i + 1])
+    del args[i:i + 2]
+    return value
+
+
+GITHUB_STEP = ["##[group]Run ./scripts/runtox.sh \"py3\"",
+               f"{ESC}36;1m./scripts/runtox.sh \"py3\"{ESC}0m",
+               "shell: /usr/bin/bash -e {0}",
+               "##[endgroup]"]
+
+
+def end_run(gen, w, github, last):
+    """tox's summary block for the run (uncoloured, see tests/fixtures/tox4-colored)."""
+    final = list(gen.summary)
+    failed = any("FAIL" in line for line in gen.summary)
+    if failed:
+        final.append(f"  evaluation failed :( ({gen.total_seconds:.2f} seconds)")
+    else:
+        final.append(f"  congratulations :) ({gen.total_seconds:.2f} seconds)")
+    if github:
+        if failed:
+            final.append("##[error]Process completed with exit code 1.")
+        if last:
+            final.append("Post job cleanup.")
+    w.write_lines(final)
+    gen.summary = []
+    gen.total_seconds = 0.0
+
+
 def main(argv):
     args = list(argv[1:])
     ansi = "--ansi" in args
     github = "--github" in args
     args = [a for a in args if a not in ("--ansi", "--github")]
-    seed = 20261120
-    if "--seed" in args:
-        i = args.index("--seed")
-        seed = int(args[i + 1])
-        del args[i:i + 2]
-    if len(args) != 2:
+    seed = option(args, "--seed", 20261120)
+    matrix = option(args, "--matrix", 0)
+    if len(args) != 2 or matrix < 0:
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 2
     size = int(float(args[0]) * MB)
     gen = Gen(seed, ansi)
     names = env_names(gen.rng)
+    if matrix:
+        fixed = [next(names) for _ in range(matrix)]
+        names = (fixed[i % matrix] for i in itertools.count())
     to_stdout = args[1] == "-"
     out = sys.stdout.buffer if to_stdout else open(args[1], "wb", buffering=1 << 20)
     w = Writer(out, github)
     if github:
-        w.write_lines(["##[group]Run ./scripts/runtox.sh \"py3\"",
-                       f"{ESC}36;1m./scripts/runtox.sh \"py3\"{ESC}0m",
-                       "shell: /usr/bin/bash -e {0}",
-                       "##[endgroup]"])
+        w.write_lines(GITHUB_STEP)
     # Leave room for the summary block (~90 bytes an env) and the footer.
     per_line = 90 + (29 if github else 0)
+    runs = 1
     while w.bytes + per_line * len(gen.summary) + 300 < size:
+        if matrix and gen.counts["envs"] == runs * matrix:
+            end_run(gen, w, github, last=False)
+            runs += 1
+            if github:
+                w.write_lines(GITHUB_STEP)
         w.write_lines(gen.env(*next(names)))
-    final = list(gen.summary)
-    # tox prints the summary block uncoloured (see tests/fixtures/tox4-colored).
-    if gen.counts["failed"]:
-        final.append(f"  evaluation failed :( ({gen.total_seconds:.2f} seconds)")
-    else:
-        final.append(f"  congratulations :) ({gen.total_seconds:.2f} seconds)")
-    if github:
-        if gen.counts["failed"]:
-            final.append("##[error]Process completed with exit code 1.")
-        final.append("Post job cleanup.")
-    w.write_lines(final)
+    end_run(gen, w, github, last=True)
     if not to_stdout:
         out.close()
-    gen.counts["lines"] = w.lines
-    gen.counts["bytes"] = w.bytes
-    gen.counts["seed"] = seed
-    gen.counts["ansi"] = ansi
-    gen.counts["github"] = github
+    c = gen.counts
+    c["occurrences"] = c["envs"]
+    c["runs"] = runs
+    # Per distinct target, as tox-triage counts them.
+    c["envs"] = len(gen.worst)
+    c["failed"] = sum(1 for v in gen.worst.values() if v == 3)
+    c["passed"] = sum(1 for v in gen.worst.values() if v == 2)
+    c["skipped"] = sum(1 for v in gen.worst.values() if v == 1)
+    c["lines"] = w.lines
+    c["bytes"] = w.bytes
+    c["seed"] = seed
+    c["ansi"] = ansi
+    c["github"] = github
+    if matrix:
+        c["matrix"] = matrix
     dst = sys.stderr if to_stdout else sys.stdout
-    json.dump(gen.counts, dst)
+    json.dump(c, dst)
     dst.write("\n")
     return 0
 
