@@ -809,10 +809,15 @@ impl<'a> Lead<'a> {
 }
 
 fn selection(text: &str) -> Option<Vec<&str>> {
-    // Most lines do not say "tox": an `x` is rare enough that looking for
-    // it first is cheaper than a substring search on every line.
+    // A word that is `tox` or ends in `/tox` ends in "tox" before a space
+    // or the line's end. Most lines have no such word (".tox/" paths are the
+    // common "tox"), and an `x` is rare enough that looking for one first is
+    // cheaper than a substring search on every line.
     let b = text.as_bytes();
-    memchr::memchr_iter(b'x', b).find(|&i| i >= 2 && &b[i - 2..i] == b"to")?;
+    memchr::memchr_iter(b'x', b).find(|&i| {
+        // (A byte past ASCII may start Unicode white space.)
+        i >= 2 && &b[i - 2..i] == b"to" && b.get(i + 1).is_none_or(|&c| c <= b' ' || c >= 0x80)
+    })?;
     let mut words = text.split_whitespace();
     words
         .by_ref()
@@ -904,6 +909,7 @@ mod tests {
             "$ tox -e py3.12-a,py3.12-b",
             "python -m tox --env=py3.12-a,py3.12-b",
             "/usr/bin/tox -epy3.12-a,py3.12-b",
+            "tox\u{a0}-e\u{2003}py3.12-a,py3.12-b",
         ] {
             let ev = events(line);
             assert_eq!(
