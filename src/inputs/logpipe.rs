@@ -153,7 +153,18 @@ struct Span {
 struct Record {
     line: u64,
     text: Span,
-    event: Event<Span>,
+    kind: Kind,
+}
+
+/// Most events are a line of output whose text is the whole line: those are
+/// held in the record itself (a record is 32 bytes where a whole event is
+/// over 100, and there is one per line), the others in the batch's list.
+#[derive(Debug, Clone)]
+enum Kind {
+    /// `Event::Output` of the record's text.
+    Output { env: Option<Span> },
+    /// Any other event: its place in [`Batch::events`].
+    Other(u32),
 }
 
 /// Events of consecutive lines and the text they borrow.
@@ -161,6 +172,8 @@ struct Record {
 struct Batch {
     text: String,
     records: Vec<Record>,
+    /// The events that are not plain output, in order.
+    events: Vec<Event<Span>>,
     /// The env most recently copied into `text` for an event that does not
     /// name it on its line (pytest's output): the next such event reuses it.
     last_env: Option<Span>,
@@ -174,6 +187,7 @@ impl Batch {
     fn clear(&mut self) {
         self.text.clear();
         self.records.clear();
+        self.events.clear();
         self.last_env = None;
     }
 
@@ -217,22 +231,46 @@ impl Batch {
     fn push(&mut self, line: u64, text: &str, ev: LogEvent<'_>) {
         let base = self.text.len();
         self.text.push_str(text);
-        let event = ev.map(|part, s| match part {
-            Part::Env => self.env(base, text, s),
-            Part::Text => self.field(base, text, s),
-        });
+        let kind = match ev {
+            LogEvent::Output { env, text: out }
+                if out.as_ptr() == text.as_ptr() && out.len() == text.len() =>
+            {
+                Kind::Output {
+                    env: env.map(|e| self.env(base, text, e)),
+                }
+            }
+            ev => {
+                let event = ev.map(|part, s| match part {
+                    Part::Env => self.env(base, text, s),
+                    Part::Text => self.field(base, text, s),
+                });
+                self.events.push(event);
+                // At most BATCH_EVENTS events in a batch.
+                Kind::Other((self.events.len() - 1) as u32)
+            }
+        };
         self.records.push(Record {
             line,
             text: span(base, text.len()),
-            event,
+            kind,
         });
     }
 
     /// Gives each event to `sink`, as the parser gave it.
     fn replay<S: LogSink>(&self, sink: &mut S) {
         for r in &self.records {
-            let ev = r.event.clone().map(|_, s| self.get(s));
-            sink.event(r.line, self.get(r.text), ev);
+            let text = self.get(r.text);
+            let ev = match r.kind {
+                Kind::Output { env } => LogEvent::Output {
+                    env: env.map(|e| self.get(e)),
+                    text,
+                },
+                Kind::Other(i) => match self.events.get(i as usize) {
+                    Some(e) => e.clone().map(|_, s| self.get(s)),
+                    None => continue,
+                },
+            };
+            sink.event(r.line, text, ev);
         }
     }
 }
