@@ -115,7 +115,8 @@ impl Builder {
             // A kept line costs its bytes and its newline (see OutputExcerpt).
             let bytes: usize = self.ring.lines.iter().map(|l| l.len() + 1).sum();
             // The excerpt of an earlier occurrence (the same env in an
-            // earlier run of the log) is replaced, and its room given back.
+            // earlier log, or an earlier run in this one) is replaced, and
+            // its room given back: `retained` is what the targets hold.
             let replaced = self.target.output.bytes();
             if budget.retained - replaced + bytes > OUTPUT_BUDGET {
                 budget.shortened += 1;

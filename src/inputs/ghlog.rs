@@ -56,14 +56,14 @@ impl LineCleaner {
     }
 
     /// [`LineCleaner::clean`], told the line's text if it is valid UTF-8, and
-    /// whether it holds a `\r` or an ESC (`special`): most lines hold
+    /// whether it may hold a `\r` or an ESC (`controls`): most lines hold
     /// neither, and both are found once for many lines.
     fn clean_known<'a>(
         &'a mut self,
         raw: &'a [u8],
         raw_text: Option<&'a str>,
         first: bool,
-        special: bool,
+        controls: bool,
     ) -> Cleaned<'a> {
         let mut line = raw;
         if first {
@@ -72,13 +72,13 @@ impl LineCleaner {
         line = line.strip_suffix(b"\r").unwrap_or(line);
         line = strip_timestamp(line);
         // A bare `\r` inside a line is a progress update: keep what a terminal shows last.
-        if special && let Some(cr) = memchr::memrchr(b'\r', line) {
+        if controls && let Some(cr) = memchr::memrchr(b'\r', line) {
             line = &line[cr + 1..];
         }
         // What is left is a part of `raw`, cut after or before ASCII bytes:
         // the same part of its text is text.
         let at = (line.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
-        let text: &str = if special && memchr::memchr(0x1b, line).is_some() {
+        let text: &str = if controls && memchr::memchr(0x1b, line).is_some() {
             strip_ansi(line, &mut self.bytes);
             to_text(&self.bytes, &mut self.text)
         } else if let Some(t) = raw_text.and_then(|t| t.get(at..at + line.len())) {
