@@ -156,6 +156,8 @@ struct Record {
     kind: Kind,
 }
 
+const _: () = assert!(std::mem::size_of::<Record>() <= 32);
+
 /// Most events are a line of output whose text is the whole line: those are
 /// held in the record itself (a record is 32 bytes where a whole event is
 /// over 100, and there is one per line), the others in the batch's list.
