@@ -45,7 +45,8 @@ impl LineCleaner {
     /// Cleans one raw line (without its `\n`). `first` strips a UTF-8 BOM.
     pub fn clean<'a>(&'a mut self, raw: &'a [u8], first: bool) -> Cleaned<'a> {
         let controls = memchr::memchr2(b'\r', 0x1b, raw).is_some();
-        self.clean_known(raw, std::str::from_utf8(raw).ok(), first, controls)
+        // No text given: the cleaned part alone is checked, once.
+        self.clean_known(raw, None, first, controls)
     }
 
     /// Cleans a line as [`LineReader`](crate::inputs::lines::LineReader)
