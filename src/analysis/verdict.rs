@@ -50,6 +50,7 @@ fn key_of(name: &TargetName) -> Key {
     match name.parts() {
         Some(p) => {
             let v = match (&p.version, p.latest) {
+                (Some(v), _) if is_normal_release(v.as_str()) => v.as_str().to_owned(),
                 (Some(v), _) => v.version().to_string(),
                 (None, true) => "latest".to_owned(),
                 (None, false) => String::new(),
@@ -58,6 +59,18 @@ fn key_of(name: &TargetName) -> Key {
         }
         None => (name.as_str().to_owned(), String::new()),
     }
+}
+
+/// A release written in PEP 440 normal form (`6.4.0`, not `6.04` or
+/// `6.4rc1`), as most target names write their version: its normal form is
+/// itself, without formatting the parsed version.
+fn is_normal_release(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|n| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'))
+        })
 }
 
 fn keys_of(envlist: &[String]) -> BTreeSet<Key> {
@@ -429,4 +442,58 @@ fn release_links(t: &Target) -> Vec<Link> {
         });
     }
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version taken as written must be its PEP 440 normal form, and every
+    /// other one is formatted: the key is the same either way.
+    #[test]
+    fn a_version_is_taken_as_written_only_when_that_is_its_normal_form() {
+        let normal = [
+            "0",
+            "6.4.0",
+            "0.0.2",
+            "10.20.30",
+            "2024.1.15",
+            "1.0",
+            "1.10.100",
+        ];
+        let not = [
+            "",
+            "6.04",
+            "06.4",
+            "1..2",
+            "1.",
+            ".1",
+            "1.0rc1",
+            "1.0-rc1",
+            "1.0.post1",
+            "1.0.dev0",
+            "1!2.0",
+            "v1.0",
+            "1.0+local",
+            "1_0",
+            "1.0a",
+        ];
+        for text in normal {
+            assert!(is_normal_release(text), "{text}");
+            let parsed: pep440_rs::Version = text.parse().unwrap();
+            assert_eq!(parsed.to_string(), text);
+        }
+        for text in not {
+            assert!(!is_normal_release(text), "{text}");
+        }
+        // The same version written two ways has one key.
+        let a = key_of(&TargetName::parse("py3.12-redis-v1.0rc1"));
+        let b = key_of(&TargetName::parse("py3.13-redis-v1.0-rc1"));
+        assert_eq!(a, b);
+        assert_eq!(a, ("redis".to_owned(), "1.0rc1".to_owned()));
+        assert_eq!(
+            key_of(&TargetName::parse("py3.12-redis-v6.4.0")),
+            ("redis".to_owned(), "6.4.0".to_owned())
+        );
+    }
 }
