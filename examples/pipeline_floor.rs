@@ -98,12 +98,15 @@ fn after_logs(path: &str) {
         base: None,
         config: None,
     };
-    // Each round on a report as `finish` builds it: a clone of one would be
+    // Each round on a report as `analyze` builds it: a clone of one would be
     // laid out afresh in memory, and the verdicts on it measured faster than
     // they run (see BENCHMARKS.md, "The work per distinct target").
-    best("verdicts", || {
-        let mut r = aggregated().finish(None);
-        let d = timed(|| verdict::apply(&mut r, &ctx));
+    best("verdicts, then sort", || {
+        let mut r = aggregated().finish_unordered(None);
+        let d = timed(|| {
+            verdict::apply(&mut r, &ctx);
+            r.sort_targets();
+        });
         std::mem::forget(r);
         d
     });

@@ -183,7 +183,8 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         }
         None => None,
     };
-    let mut report = agg.finish(head.as_ref().map(|h| h.envlist.as_slice()));
+    // In reading order for the verdicts, which are faster in it; sorted after.
+    let mut report = agg.finish_unordered(head.as_ref().map(|h| h.envlist.as_slice()));
     phase("targets finished");
     let ctx = verdict::Context {
         head: head.as_ref(),
@@ -191,6 +192,7 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         config: config.as_ref(),
     };
     verdict::apply(&mut report, &ctx);
+    report.sort_targets();
     phase("verdicts");
     if let Some(opts) = &input.forensics {
         add_forensics(&mut report, opts, &input.workspace, base_ref.as_deref());

@@ -994,7 +994,8 @@ impl fmt::Display for Warning {
 /// The result of one analysis: every target, and what went wrong reading inputs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
-    /// Targets, failing first, then by name.
+    /// Targets, failing first, then by name ([`Report::sort_targets`]; only
+    /// an aggregation's unordered finish gives them in another order).
     pub targets: Vec<Target>,
     /// Input problems, at most [`MAX_WARNINGS`].
     pub warnings: Vec<Warning>,
@@ -1007,6 +1008,26 @@ pub struct Report {
 }
 
 impl Report {
+    /// Puts the targets in the report's order: failing first, then not run,
+    /// passed and skipped, each by name.
+    pub fn sort_targets(&mut self) {
+        fn order(s: TargetStatus) -> u8 {
+            match s {
+                TargetStatus::Fail => 0,
+                TargetStatus::NotRun => 1,
+                TargetStatus::Pass => 2,
+                TargetStatus::Skipped => 3,
+            }
+        }
+        // Names are unique, so the order is total: no stable sort (and no
+        // buffer of half the targets) needed.
+        self.targets.sort_unstable_by(|a, b| {
+            order(a.status)
+                .cmp(&order(b.status))
+                .then_with(|| a.name.as_str().cmp(b.name.as_str()))
+        });
+    }
+
     /// Targets with the given status.
     pub fn with_status(&self, status: TargetStatus) -> impl Iterator<Item = &Target> {
         self.targets.iter().filter(move |t| t.status == status)
