@@ -131,6 +131,9 @@ pub struct ToxLogParser {
     last_env: String,
     /// Envs whose commands have started and not yet exited, oldest first.
     running: Vec<String>,
+    /// `last_env` is in `running`: kept up to date by the methods that change
+    /// either, so that attributing a line of output compares no names.
+    last_running: bool,
     /// tox's final summary has begun: lines are results, not output.
     in_summary: bool,
     /// tox 3's `___ summary ___` header was seen.
@@ -199,6 +202,7 @@ impl ToxLogParser {
     fn new_run(&mut self) {
         self.running.clear();
         self.last_env.clear();
+        self.last_running = false;
         self.in_summary = false;
         self.tox3_summary = false;
     }
@@ -230,9 +234,7 @@ impl ToxLogParser {
         if let Some(env) = pytest_env_hint(text) {
             // pytest is running in that env: its output follows.
             self.set_last_env(env);
-            if !self.running.iter().any(|r| r == env) {
-                self.running.push(env.to_owned());
-            }
+            self.start_running(env);
         }
         let env = self.attribute();
         sink.event(line, text, LogEvent::Output { env, text });
@@ -244,11 +246,13 @@ impl ToxLogParser {
     /// mode, output of envs running at once interleaves and this is a best
     /// guess; pytest's `cachedir: .tox/<env>/` line re-anchors it.
     fn attribute(&self) -> Option<&str> {
+        debug_assert_eq!(
+            self.last_running,
+            self.running.iter().any(|r| *r == self.last_env)
+        );
         let last = (!self.last_env.is_empty()).then_some(self.last_env.as_str());
         match last {
-            Some(env) if self.running.is_empty() || self.running.iter().any(|r| r == env) => {
-                Some(env)
-            }
+            Some(env) if self.running.is_empty() || self.last_running => Some(env),
             _ => self.running.last().map(String::as_str).or(last),
         }
     }
@@ -257,7 +261,22 @@ impl ToxLogParser {
         if self.last_env != env {
             self.last_env.clear();
             self.last_env.push_str(env);
+            self.last_running = self.running.iter().any(|r| r == env);
         }
+    }
+
+    /// `env`'s commands have started.
+    fn start_running(&mut self, env: &str) {
+        if !self.running.iter().any(|r| r == env) {
+            self.running.push(env.to_owned());
+            self.last_running |= self.last_env == env;
+        }
+    }
+
+    /// `env`'s commands have ended.
+    fn stop_running(&mut self, env: &str) {
+        self.running.retain(|r| r != env);
+        self.last_running &= self.last_env != env;
     }
 
     fn track(&mut self, ev: &LogEvent<'_>) {
@@ -270,13 +289,11 @@ impl ToxLogParser {
         match ev {
             LogEvent::Command { env, .. } => {
                 self.set_last_env(env);
-                if !self.running.iter().any(|r| r == env) {
-                    self.running.push((*env).to_owned());
-                }
+                self.start_running(env);
             }
             LogEvent::Exit { env, .. } => {
                 self.set_last_env(env);
-                self.running.retain(|r| r != env);
+                self.stop_running(env);
             }
             LogEvent::Status { env, summary, .. } => {
                 if *summary {
@@ -284,7 +301,7 @@ impl ToxLogParser {
                 } else {
                     self.set_last_env(env);
                 }
-                self.running.retain(|r| r != env);
+                self.stop_running(env);
             }
             LogEvent::Setup { env, .. } => self.set_last_env(env),
             LogEvent::Output { env: Some(env), .. } => self.set_last_env(env),
