@@ -246,10 +246,7 @@ impl ToxLogParser {
     /// mode, output of envs running at once interleaves and this is a best
     /// guess; pytest's `cachedir: .tox/<env>/` line re-anchors it.
     fn attribute(&self) -> Option<&str> {
-        debug_assert_eq!(
-            self.last_running,
-            self.running.iter().any(|r| *r == self.last_env)
-        );
+        debug_assert_eq!(self.last_running, self.running.contains(&self.last_env));
         let last = (!self.last_env.is_empty()).then_some(self.last_env.as_str());
         match last {
             Some(env) if self.running.is_empty() || self.last_running => Some(env),
