@@ -782,6 +782,11 @@ fn push_listed<T: std::ops::Deref<Target = str>>(
     {
         return;
     }
+    // Most targets are named by one input: room for one, where a first push
+    // makes room for four.
+    if list.capacity() == 0 {
+        list.reserve_exact(1);
+    }
     list.push(make());
 }
 

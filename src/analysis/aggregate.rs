@@ -90,7 +90,14 @@ impl Builder {
                     *slot = status;
                 }
             }
-            None => self.log_status.push((source, status)),
+            None => {
+                // Most targets are in one log: room for one, where a first
+                // push makes room for four.
+                if self.log_status.capacity() == 0 {
+                    self.log_status.reserve_exact(1);
+                }
+                self.log_status.push((source, status));
+            }
         }
     }
 
