@@ -118,6 +118,9 @@ impl Builder {
                 &mut self.target.failures,
                 self.ring.lines.iter().map(String::as_str),
             );
+            // Its failures are in (pytest's summary comes before tox's
+            // result): give back the room the list grew by doubling.
+            self.target.failures.shrink_to_fit();
             // Within the memory budget, the whole excerpt; past it, its last few lines.
             // A kept line costs its bytes and its newline (see OutputExcerpt).
             let bytes: usize = self.ring.lines.iter().map(|l| l.len() + 1).sum();
