@@ -8,7 +8,10 @@
 //! list that never reports a result is `not-run`.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 use std::io::Read;
@@ -30,7 +33,9 @@ const MAX_COMMAND: usize = 2_000;
 pub struct Aggregator {
     /// Targets, in first-seen order; `index` finds one by name.
     builders: Vec<Builder>,
-    index: foldhash::HashMap<String, usize>,
+    /// Each builder's place, hashed by its name (the names are not copied).
+    index: HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
     /// The last target looked up: most events are about the same env as the one before.
     last: Option<(String, usize)>,
     /// Bytes of output excerpts and tracebacks kept, against a fixed budget.
@@ -312,12 +317,16 @@ impl Aggregator {
         {
             return *i;
         }
-        let i = match self.index.get(env) {
-            Some(&i) => i,
+        let i = match self.find(env) {
+            Some(i) => i,
             None => {
                 self.builders.push(Builder::new(env));
-                self.index.insert(env.to_owned(), self.builders.len() - 1);
-                self.builders.len() - 1
+                let i = self.builders.len() - 1;
+                let (builders, hasher) = (&self.builders, &self.hasher);
+                self.index.insert_unique(hasher.hash_one(env), i, |&j| {
+                    hasher.hash_one(builders[j].target.name.as_str())
+                });
+                i
             }
         };
         match &mut self.last {
@@ -329,6 +338,16 @@ impl Aggregator {
             None => self.last = Some((env.to_owned(), i)),
         }
         i
+    }
+
+    /// The place of the target named `env`, if seen.
+    fn find(&self, env: &str) -> Option<usize> {
+        let builders = &self.builders;
+        self.index
+            .find(self.hasher.hash_one(env), |&i| {
+                builders[i].target.name.as_str() == env
+            })
+            .copied()
     }
 
     /// Whether any target was reported by the job with this id.
@@ -593,7 +612,10 @@ impl Aggregator {
 
     /// Names of the targets seen so far (JUnit suites named after them map to them).
     pub fn target_names(&self) -> HashSet<String> {
-        self.index.keys().cloned().collect()
+        self.builders
+            .iter()
+            .map(|b| b.target.name.as_str().to_owned())
+            .collect()
     }
 
     /// Merges what one JUnit file held.
@@ -848,7 +870,7 @@ mod tests {
             &mut |line: u64, text: &str, ev: LogEvent<'_>| agg.on_log_event(src, line, text, ev),
         )
         .unwrap();
-        let b = &agg.builders[agg.index[failed]];
+        let b = &agg.builders[agg.find(failed).unwrap()];
         assert!(
             b.ring.lines.is_empty(),
             "ring still holds {} lines",
