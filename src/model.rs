@@ -782,12 +782,17 @@ fn push_listed<T: std::ops::Deref<Target = str>>(
     {
         return;
     }
-    // Most targets are named by one input: room for one, where a first push
-    // makes room for four.
+    push_sparing(list, make());
+}
+
+/// Pushes `item`, with room for only it when `list` is empty (a first push
+/// makes room for four): for the lists most targets hold one item in, such
+/// as the inputs that named them.
+pub(crate) fn push_sparing<T>(list: &mut Vec<T>, item: T) {
     if list.capacity() == 0 {
         list.reserve_exact(1);
     }
-    list.push(make());
+    list.push(item);
 }
 
 /// What the filesystem and git looked like when pytest said a path it was

@@ -22,7 +22,7 @@ use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 use crate::model::{
     Category, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE, MAX_OUTPUT_LINE,
     MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
-    TargetStatus, TestCounts, Warning, push_truncated, truncate_str,
+    TargetStatus, TestCounts, Warning, push_sparing, push_truncated, truncate_str,
 };
 
 /// Longest command line kept.
@@ -95,14 +95,8 @@ impl Builder {
                     *slot = status;
                 }
             }
-            None => {
-                // Most targets are in one log: room for one, where a first
-                // push makes room for four.
-                if self.log_status.capacity() == 0 {
-                    self.log_status.reserve_exact(1);
-                }
-                self.log_status.push((source, status));
-            }
+            // Most targets are in one log.
+            None => push_sparing(&mut self.log_status, (source, status)),
         }
     }
 
