@@ -1101,6 +1101,66 @@ pub fn push_truncated(out: &mut String, s: &str, max: usize) {
 mod tests {
     use super::*;
 
+    /// The report's order from any starting order (random permutations, with
+    /// every status).
+    #[test]
+    fn targets_are_sorted_by_status_then_name() {
+        let statuses = [
+            TargetStatus::Pass,
+            TargetStatus::Fail,
+            TargetStatus::Skipped,
+            TargetStatus::NotRun,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [0, 1, 2, 3, 10, 257] {
+            let mut targets: Vec<Target> = (0..n)
+                .map(|i| {
+                    let mut t = Target::new(TargetName::parse(&format!(
+                        "py3.{}-suite{}-v1.{i}",
+                        next() % 14,
+                        next() % 9
+                    )));
+                    t.status = statuses[(next() % 4) as usize];
+                    t
+                })
+                .collect();
+            // Shuffled (Fisher-Yates).
+            for i in (1..targets.len()).rev() {
+                targets.swap(i, (next() % (i as u64 + 1)) as usize);
+            }
+            let mut expected: Vec<String> = targets.iter().map(|t| t.name.to_string()).collect();
+            let by_name: std::collections::HashMap<String, TargetStatus> = targets
+                .iter()
+                .map(|t| (t.name.to_string(), t.status))
+                .collect();
+            // The report's order: fail, not run, pass, skipped; then name.
+            let order = |s: TargetStatus| match s {
+                TargetStatus::Fail => 0,
+                TargetStatus::NotRun => 1,
+                TargetStatus::Pass => 2,
+                TargetStatus::Skipped => 3,
+            };
+            expected.sort_by(|a, b| {
+                order(by_name[a])
+                    .cmp(&order(by_name[b]))
+                    .then_with(|| a.cmp(b))
+            });
+            let mut report = Report {
+                targets,
+                ..Report::default()
+            };
+            report.sort_targets();
+            let got: Vec<String> = report.targets.iter().map(|t| t.name.to_string()).collect();
+            assert_eq!(got, expected, "{n} targets");
+        }
+    }
+
     /// An excerpt is one buffer of exactly its size, a line holding a
     /// newline counting as the lines it holds.
     #[test]
