@@ -196,7 +196,8 @@ pub fn parse_python_factor(factor: &str) -> Option<String> {
     Some(format!("{prefix}{version}{threaded}"))
 }
 
-fn is_digits(s: &str) -> bool {
+/// `s` is one or more ASCII digits.
+pub(crate) fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 

@@ -28,7 +28,7 @@ use crate::inputs::config::Config;
 use crate::inputs::toxini::ToxIni;
 use crate::model::{
     Category, Facts, Link, PackageVersion, Report, Target, TargetName, TargetStatus, Verdict,
-    python_order,
+    is_digits, python_order,
 };
 
 /// What the verdicts may use besides the report.
@@ -65,12 +65,9 @@ fn key_of(name: &TargetName) -> Key {
 /// `6.4rc1`), as most target names write their version: its normal form is
 /// itself, without formatting the parsed version.
 fn is_normal_release(text: &str) -> bool {
-    !text.is_empty()
-        && text.split('.').all(|n| {
-            !n.is_empty()
-                && n.bytes().all(|b| b.is_ascii_digit())
-                && (n == "0" || !n.starts_with('0'))
-        })
+    // (An empty text is one empty part, which is not digits.)
+    text.split('.')
+        .all(|n| is_digits(n) && (n == "0" || !n.starts_with('0')))
 }
 
 fn keys_of(envlist: &[String]) -> BTreeSet<Key> {
