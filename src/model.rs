@@ -31,117 +31,167 @@ pub const MAX_WARNINGS: usize = 200;
 ///
 /// A name that fits no pattern is kept whole, with no parts: it is still a
 /// target, never dropped.
+///
+/// One string holds the name and, after it, the interpreter as jobs spell it
+/// (`py312` is `3.12`); the suite and the version are places in the name.
+/// Every distinct target has a name, so it is kept small: one allocation,
+/// where a string per factor took four.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TargetName {
-    raw: String,
-    parts: Option<TargetParts>,
+    /// The name as tox prints it, then the interpreter when there are parts.
+    text: Box<str>,
+    /// Where the name ends in `text`.
+    raw_len: u32,
+    parts: Option<Places>,
 }
 
-/// The factors of a conventional target name.
+/// Where the factors of a conventional name are. A conventional name is at
+/// most 200 bytes ([`is_plausible_env_name`]), so its offsets fit in `u16`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TargetParts {
+struct Places {
+    suite_start: u16,
+    suite_end: u16,
+    /// The version runs from here to the end of the name.
+    version: Option<(u16, Version)>,
+    latest: bool,
+}
+
+/// The factors of a conventional target name, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetParts<'a> {
     /// Interpreter as the job matrix spells it: `3.12`, `3.14t`, `pypy3.10`.
-    pub python: String,
+    pub python: &'a str,
     /// Test suite (integration): `redis`, `openai-base`, `openai_agents`.
-    pub suite: String,
+    pub suite: &'a str,
     /// Package version the target pins, as written after `-v`.
-    pub version: Option<PackageVersion>,
+    pub version: Option<PackageVersion<'a>>,
     /// The target tracks the newest release (`-latest`) instead of a pin.
     pub latest: bool,
 }
 
 /// A package version from a target name: the text as written and its PEP 440 value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PackageVersion {
-    text: String,
-    parsed: Version,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PackageVersion<'a> {
+    text: &'a str,
+    parsed: &'a Version,
 }
 
-impl PackageVersion {
-    /// Parses `text` as a PEP 440 version; `None` when it is not one.
-    pub fn parse(text: &str) -> Option<Self> {
-        let parsed = Version::from_str(text).ok()?;
-        Some(Self {
-            text: text.to_owned(),
-            parsed,
-        })
-    }
-
+impl<'a> PackageVersion<'a> {
     /// The version as written in the target name.
-    pub fn as_str(&self) -> &str {
-        &self.text
+    pub fn as_str(&self) -> &'a str {
+        self.text
     }
 
     /// The parsed version, for ordering.
-    pub fn version(&self) -> &Version {
-        &self.parsed
+    pub fn version(&self) -> &'a Version {
+        self.parsed
     }
 }
 
-impl Ord for PackageVersion {
+impl Ord for PackageVersion<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.parsed
-            .cmp(&other.parsed)
-            .then_with(|| self.text.cmp(&other.text))
+            .cmp(other.parsed)
+            .then_with(|| self.text.cmp(other.text))
     }
 }
 
-impl PartialOrd for PackageVersion {
+impl PartialOrd for PackageVersion<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl fmt::Display for PackageVersion {
+impl fmt::Display for PackageVersion<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.text)
     }
 }
 
 impl TargetName {
     /// Parses a tox environment name. Never fails: unconventional names are opaque.
     pub fn parse(raw: &str) -> Self {
+        let opaque = || Self {
+            text: raw.into(),
+            raw_len: raw.len() as u32,
+            parts: None,
+        };
+        let Some((python, places)) = parse_parts(raw) else {
+            return opaque();
+        };
+        let mut text = String::with_capacity(raw.len() + python.len());
+        text.push_str(raw);
+        python.write_to(&mut text);
         Self {
-            raw: raw.to_owned(),
-            parts: parse_parts(raw),
+            text: text.into_boxed_str(),
+            raw_len: raw.len() as u32,
+            parts: Some(places),
         }
     }
 
     /// The name exactly as tox prints it.
     pub fn as_str(&self) -> &str {
-        &self.raw
+        self.text.get(..self.raw_len as usize).unwrap_or(&self.text)
     }
 
     /// The factors, when the name follows the convention.
-    pub fn parts(&self) -> Option<&TargetParts> {
-        self.parts.as_ref()
+    pub fn parts(&self) -> Option<TargetParts<'_>> {
+        let p = self.parts.as_ref()?;
+        let raw = self.as_str();
+        let at = |start: u16, end: usize| raw.get(start as usize..end).unwrap_or("");
+        Some(TargetParts {
+            python: self.text.get(raw.len()..).unwrap_or(""),
+            suite: at(p.suite_start, p.suite_end as usize),
+            version: p.version.as_ref().map(|(start, parsed)| PackageVersion {
+                text: at(*start, raw.len()),
+                parsed,
+            }),
+            latest: p.latest,
+        })
     }
 
     /// Interpreter factor (`3.12`), when the name has one.
     pub fn python(&self) -> Option<&str> {
-        self.parts.as_ref().map(|p| p.python.as_str())
+        self.parts().map(|p| p.python)
     }
 
     /// Suite factor (`redis`), when the name has one.
     pub fn suite(&self) -> Option<&str> {
-        self.parts.as_ref().map(|p| p.suite.as_str())
+        self.parts().map(|p| p.suite)
     }
 
     /// Pinned package version, when the name has one.
-    pub fn version(&self) -> Option<&PackageVersion> {
-        self.parts.as_ref().and_then(|p| p.version.as_ref())
+    pub fn version(&self) -> Option<PackageVersion<'_>> {
+        self.parts().and_then(|p| p.version)
+    }
+
+    /// What the target tests, for a sentence: `redis 6.4.0`, `redis latest`,
+    /// `common`, or the whole name; `package` (from tox.ini) names the
+    /// package in place of the suite.
+    pub fn subject(&self, package: Option<&str>) -> String {
+        match self.parts() {
+            Some(p) => {
+                let name = package.unwrap_or(p.suite);
+                match (p.version, p.latest) {
+                    (Some(v), _) => format!("{name} {v}"),
+                    (None, true) => format!("{name} latest"),
+                    (None, false) => p.suite.to_owned(),
+                }
+            }
+            None => self.as_str().to_owned(),
+        }
     }
 }
 
 impl fmt::Display for TargetName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
+        f.write_str(self.as_str())
     }
 }
 
 impl Serialize for TargetName {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.raw)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -159,41 +209,82 @@ pub fn is_plausible_env_name(name: &str) -> bool {
 /// Parses the interpreter factor: `py3`, `py3.12`, `py312`, `py3.14t`, `pypy3.10`, `pypy310`.
 /// Returns the python as jobs name it (`3.12`, `3.14t`, `pypy3.10`).
 pub fn parse_python_factor(factor: &str) -> Option<String> {
-    let (prefix, rest) = if let Some(rest) = factor.strip_prefix("pypy") {
-        ("pypy", rest)
-    } else if let Some(rest) = factor.strip_prefix("py") {
-        ("", rest)
-    } else {
-        return None;
-    };
-    let (digits, threaded) = match rest.strip_suffix('t') {
-        Some(d) => (d, "t"),
-        None => (rest, ""),
-    };
-    if digits.is_empty() {
-        return None;
+    let python = Python::parse(factor)?;
+    let mut out = String::new();
+    python.write_to(&mut out);
+    Some(out)
+}
+
+/// An interpreter factor in pieces of the factor: written out as jobs name
+/// it without a `format!` per target.
+#[derive(Debug, Clone, Copy)]
+struct Python<'a> {
+    pypy: bool,
+    major: &'a str,
+    minor: &'a str,
+    threaded: bool,
+}
+
+impl<'a> Python<'a> {
+    fn parse(factor: &'a str) -> Option<Self> {
+        let (pypy, rest) = if let Some(rest) = factor.strip_prefix("pypy") {
+            (true, rest)
+        } else if let Some(rest) = factor.strip_prefix("py") {
+            (false, rest)
+        } else {
+            return None;
+        };
+        let (digits, threaded) = match rest.strip_suffix('t') {
+            Some(d) => (d, true),
+            None => (rest, false),
+        };
+        let (major, minor) = match digits.split_once('.') {
+            Some((major, minor)) => {
+                if !is_digits(major) || !is_digits(minor) {
+                    return None;
+                }
+                (major, minor)
+            }
+            None => {
+                if !is_digits(digits) {
+                    return None;
+                }
+                // `py312` means 3.12; `py3` is just the major version.
+                digits.split_at(1)
+            }
+        };
+        Some(Self {
+            pypy,
+            major,
+            minor,
+            threaded,
+        })
     }
-    let version = match digits.split_once('.') {
-        Some((major, minor)) => {
-            if !is_digits(major) || !is_digits(minor) {
-                return None;
-            }
-            format!("{major}.{minor}")
-        }
-        None => {
-            if !is_digits(digits) {
-                return None;
-            }
-            // `py312` means 3.12; `py3` is just the major version.
-            let (major, minor) = digits.split_at(1);
-            if minor.is_empty() {
-                major.to_owned()
+
+    fn len(&self) -> usize {
+        4 * self.pypy as usize
+            + self.major.len()
+            + if self.minor.is_empty() {
+                0
             } else {
-                format!("{major}.{minor}")
+                1 + self.minor.len()
             }
+            + self.threaded as usize
+    }
+
+    fn write_to(&self, out: &mut String) {
+        if self.pypy {
+            out.push_str("pypy");
         }
-    };
-    Some(format!("{prefix}{version}{threaded}"))
+        out.push_str(self.major);
+        if !self.minor.is_empty() {
+            out.push('.');
+            out.push_str(self.minor);
+        }
+        if self.threaded {
+            out.push('t');
+        }
+    }
 }
 
 /// `s` is one or more ASCII digits.
@@ -201,22 +292,26 @@ pub(crate) fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn parse_parts(raw: &str) -> Option<TargetParts> {
+fn parse_parts(raw: &str) -> Option<(Python<'_>, Places)> {
     if !is_plausible_env_name(raw) {
         return None;
     }
     let (py, rest) = raw.split_once('-')?;
-    let python = parse_python_factor(py)?;
+    let python = Python::parse(py)?;
     if rest.is_empty() {
         return None;
     }
+    // Offsets in `raw`, which is at most 200 bytes long.
+    let at = |i: usize| i as u16;
+    let suite_start = py.len() + 1;
+    let places = |suite_len: usize, version, latest| Places {
+        suite_start: at(suite_start),
+        suite_end: at(suite_start + suite_len),
+        version,
+        latest,
+    };
     if let Some(suite) = rest.strip_suffix("-latest").filter(|s| !s.is_empty()) {
-        return Some(TargetParts {
-            python,
-            suite: suite.to_owned(),
-            version: None,
-            latest: true,
-        });
+        return Some((python, places(suite.len(), None, true)));
     }
     // The version follows the last `-v` whose remainder is a PEP 440 version,
     // so suites such as `aiohttp-vcr` keep their name.
@@ -224,24 +319,15 @@ fn parse_parts(raw: &str) -> Option<TargetParts> {
     while let Some(pos) = rest[..search_end].rfind("-v") {
         let candidate = &rest[pos + 2..];
         if candidate.starts_with(|c: char| c.is_ascii_digit())
-            && let Some(version) = PackageVersion::parse(candidate)
+            && let Ok(version) = Version::from_str(candidate)
             && pos > 0
         {
-            return Some(TargetParts {
-                python,
-                suite: rest[..pos].to_owned(),
-                version: Some(version),
-                latest: false,
-            });
+            let start = at(suite_start + pos + 2);
+            return Some((python, places(pos, Some((start, version)), false)));
         }
         search_end = pos;
     }
-    Some(TargetParts {
-        python,
-        suite: rest.to_owned(),
-        version: None,
-        latest: false,
-    })
+    Some((python, places(rest.len(), None, false)))
 }
 
 /// The outcome of one tox target.
@@ -1185,9 +1271,9 @@ mod tests {
         let t = TargetName::parse(name);
         let p = t.parts().expect(name);
         (
-            p.python.clone(),
-            p.suite.clone(),
-            p.version.as_ref().map(|v| v.as_str().to_owned()),
+            p.python.to_owned(),
+            p.suite.to_owned(),
+            p.version.map(|v| v.as_str().to_owned()),
             p.latest,
         )
     }
@@ -1247,6 +1333,37 @@ mod tests {
         );
     }
 
+    /// The interpreter is kept after the name in the same string: the name,
+    /// its display and its serialisation are the name alone.
+    #[test]
+    fn a_name_is_one_string_with_its_python_after_it() {
+        let t = TargetName::parse("pypy310t-redis-v6.4.0");
+        assert_eq!(t.as_str(), "pypy310t-redis-v6.4.0");
+        assert_eq!(t.to_string(), "pypy310t-redis-v6.4.0");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"pypy310t-redis-v6.4.0\""
+        );
+        assert_eq!(&*t.text, "pypy310t-redis-v6.4.0pypy3.10t");
+        assert_eq!(t.python(), Some("pypy3.10t"));
+        assert_eq!(t.suite(), Some("redis"));
+        assert_eq!(t.version().map(|v| v.as_str()), Some("6.4.0"));
+        assert_eq!(t.subject(None), "redis 6.4.0");
+        assert_eq!(t.subject(Some("redis-py")), "redis-py 6.4.0");
+        // An opaque name of any length holds only itself.
+        let long = "x".repeat(70_000);
+        let t = TargetName::parse(&long);
+        assert_eq!((t.as_str(), t.parts()), (long.as_str(), None));
+        assert_eq!(t.subject(None), long);
+        // The longest conventional name: offsets at the end of 200 bytes.
+        let name = format!("py3.12-{}-v1.0", "s".repeat(200 - 12));
+        let t = TargetName::parse(&name);
+        assert_eq!(name.len(), 200);
+        assert_eq!(t.suite().map(str::len), Some(188));
+        assert_eq!(t.version().map(|v| v.as_str()), Some("1.0"));
+        assert_eq!(t.subject(None), format!("{} 1.0", "s".repeat(188)));
+    }
+
     #[test]
     fn opaque_names_are_kept() {
         for name in [
@@ -1266,10 +1383,9 @@ mod tests {
 
     #[test]
     fn versions_order_by_pep440() {
-        let a = PackageVersion::parse("0.9.1").unwrap();
-        let b = PackageVersion::parse("0.14").unwrap();
-        let c = PackageVersion::parse("4.0.0b2").unwrap();
-        let d = PackageVersion::parse("4.0.0").unwrap();
+        let names = ["0.9.1", "0.14", "4.0.0b2", "4.0.0"]
+            .map(|v| TargetName::parse(&format!("py3.12-x-v{v}")));
+        let [a, b, c, d] = names.each_ref().map(|n| n.version().unwrap());
         assert!(a < b && b < c && c < d);
     }
 

@@ -54,9 +54,9 @@ proptest! {
         let t = TargetName::parse(&name);
         prop_assert_eq!(t.as_str(), name.as_str());
         let p = t.parts().expect("a conventional name has parts");
-        prop_assert_eq!(&p.python, &py_parsed);
-        prop_assert_eq!(&p.suite, &suite);
-        prop_assert_eq!(p.version.as_ref().map(|v| v.as_str().to_owned()), version);
+        prop_assert_eq!(p.python, py_parsed.as_str());
+        prop_assert_eq!(p.suite, suite.as_str());
+        prop_assert_eq!(p.version.map(|v| v.as_str().to_owned()), version);
     }
 
     #[test]
@@ -64,7 +64,7 @@ proptest! {
         let t = TargetName::parse(&format!("{py}-{suite}-latest"));
         let p = t.parts().unwrap();
         prop_assert!(p.latest);
-        prop_assert_eq!(&p.suite, &suite);
+        prop_assert_eq!(p.suite, suite.as_str());
     }
 
     #[test]

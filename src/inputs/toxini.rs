@@ -197,7 +197,7 @@ impl ToxIni {
     pub fn package_for(&self, target: &TargetName) -> Option<(String, Option<String>)> {
         let parts = target.parts()?;
         let factors: Vec<&str> = target.as_str().split('-').collect();
-        let version_factor = parts.version.as_ref().map(|v| format!("v{}", v.as_str()));
+        let version_factor = parts.version.map(|v| format!("v{}", v.as_str()));
         let candidates = version_factor
             .as_ref()
             .and_then(|v| self.by_version.get(v))
@@ -206,11 +206,11 @@ impl ToxIni {
             .chain(self.unversioned.iter())
             .map(|&i| &self.deps[i])
             .filter(|d| !d.alternatives.is_empty() && d.matches(&factors));
-        let suite = normalize(&parts.suite);
+        let suite = normalize(parts.suite);
         let mut by_name = None;
         let mut latest = None;
         for d in candidates {
-            if let (Some(v), Some(pin)) = (&parts.version, &d.pin)
+            if let (Some(v), Some(pin)) = (parts.version, &d.pin)
                 && same_version(v.as_str(), pin)
             {
                 return Some((d.written_name.clone(), Some(pin.clone())));

@@ -249,17 +249,7 @@ fn verdict_block(group: &[&Target]) -> String {
     let Some(verdict) = first.verdict else {
         return String::new();
     };
-    let what = match (first.name.parts(), &first.facts.package) {
-        (Some(p), package) => {
-            let name = package.as_deref().unwrap_or(&p.suite);
-            match (&p.version, p.latest) {
-                (Some(v), _) => format!("{name} {v}"),
-                (None, true) => format!("{name} latest"),
-                (None, false) => p.suite.clone(),
-            }
-        }
-        (None, _) => first.name.as_str().to_owned(),
-    };
+    let what = first.name.subject(first.facts.package.as_deref());
     let pythons: Vec<&str> = group.iter().filter_map(|t| t.name.python()).collect();
     let mut line = match verdict {
         Verdict::Regression => format!("**Regression:** {}", inline(&what, 200)),
