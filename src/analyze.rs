@@ -254,7 +254,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
                         .unwrap_or_default(),
                     exit_code: t.exit_code,
                     attempts: Vec::new(),
-                    missing: t.missing_paths.clone(),
+                    missing: t.missing_paths.to_vec(),
                     cwd,
                     workspace: ws.root().to_path_buf(),
                     expected_head: opts.expected_head.clone(),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 use serde::{Serialize, Serializer};
+use thin_vec::ThinVec;
 
 /// Longest failure message kept (first line of the failure), in bytes.
 pub const MAX_MESSAGE: usize = 1_000;
@@ -525,9 +526,9 @@ pub struct Facts {
     /// Its suite+version is in the head envlist but not the base one; `None` without a base tox.ini.
     pub newly_added: Option<bool>,
     /// Pythons on which the same suite+version failed, across every input.
-    pub failed_on_pythons: Vec<String>,
+    pub failed_on_pythons: ThinVec<String>,
     /// Pythons on which the same suite+version passed.
-    pub passed_on_pythons: Vec<String>,
+    pub passed_on_pythons: ThinVec<String>,
     /// The highest lower version of the suite that passed here or was in the base tox.ini.
     pub last_working_version: Option<String>,
     /// The package the suite+version pins, from tox.ini's deps.
@@ -724,20 +725,20 @@ pub struct Target {
     /// The last output lines attributed to it.
     pub output: OutputExcerpt,
     /// JUnit files read for it.
-    pub junit_files: Vec<String>,
+    pub junit_files: ThinVec<String>,
     /// Failing tests, at most [`MAX_FAILURES_PER_TARGET`].
-    pub failures: Vec<Failure>,
+    pub failures: ThinVec<Failure>,
     /// Failing tests not recorded in `failures` for want of room.
     pub failures_omitted: u64,
     /// JUnit test counts.
     pub tests: TestCounts,
     /// Inputs (log or JUnit files) that mentioned the target: each name is
     /// shared by all the targets it mentions.
-    pub sources: Vec<Arc<str>>,
+    pub sources: ThinVec<Arc<str>>,
     /// Inputs disagreed about its result (e.g. pass in one log, fail in another).
     pub conflicting: bool,
     /// pytest reported that a path on its command line does not exist (exit 4).
-    pub missing_paths: Vec<String>,
+    pub missing_paths: ThinVec<String>,
     /// Why tox skipped or failed it, in tox's words (`could not find python interpreter ...`).
     pub reason: Option<String>,
     /// Facts from the whole matrix and tox.ini (set by the analysis).
@@ -745,11 +746,11 @@ pub struct Target {
     /// Regression or suspected flake, for failing targets.
     pub verdict: Option<Verdict>,
     /// The reasons for the verdict, each a sentence a person can check.
-    pub signals: Vec<String>,
+    pub signals: ThinVec<String>,
     /// Where to look: release pages and a compare link, for a regression.
-    pub links: Vec<Link>,
+    pub links: ThinVec<Link>,
     /// The CI jobs whose logs reported it (API mode).
-    pub jobs: Vec<JobRef>,
+    pub jobs: ThinVec<JobRef>,
     /// Why it failed, from pytest's and tox's exit codes (for failing targets).
     pub failure_kind: Option<ExitReason>,
     /// Exit-4 forensics: what the filesystem and git looked like.
@@ -757,7 +758,7 @@ pub struct Target {
     /// Tests that passed in a run of only a few tests (a test run alone), with
     /// that run's size: with a failure of the same test in a larger run,
     /// evidence of order or state dependence.
-    pub passed_alone: Vec<(String, u64)>,
+    pub passed_alone: ThinVec<(String, u64)>,
 }
 
 /// A link worth following for a failing target.
@@ -782,22 +783,22 @@ impl Target {
             last_command: None,
             exit: None,
             output: OutputExcerpt::default(),
-            junit_files: Vec::new(),
-            failures: Vec::new(),
+            junit_files: ThinVec::new(),
+            failures: ThinVec::new(),
             failures_omitted: 0,
             tests: TestCounts::default(),
-            sources: Vec::new(),
+            sources: ThinVec::new(),
             conflicting: false,
-            missing_paths: Vec::new(),
+            missing_paths: ThinVec::new(),
             reason: None,
             facts: Facts::default(),
             verdict: None,
-            signals: Vec::new(),
-            links: Vec::new(),
-            passed_alone: Vec::new(),
+            signals: ThinVec::new(),
+            links: ThinVec::new(),
+            passed_alone: ThinVec::new(),
             failure_kind: None,
             forensics: None,
-            jobs: Vec::new(),
+            jobs: ThinVec::new(),
         }
     }
 
@@ -859,7 +860,7 @@ pub const MAX_LISTED: usize = 100;
 /// read one after another, so a repeat is almost always the last item: that
 /// is checked first, and the bounded list keeps the full check cheap.
 fn push_listed<T: std::ops::Deref<Target = str>>(
-    list: &mut Vec<T>,
+    list: &mut ThinVec<T>,
     item: &str,
     make: impl FnOnce() -> T,
 ) {
@@ -875,7 +876,7 @@ fn push_listed<T: std::ops::Deref<Target = str>>(
 /// Pushes `item`, with room for only it when `list` is empty (a first push
 /// makes room for four): for the lists most targets hold one item in, such
 /// as the inputs that named them.
-pub(crate) fn push_sparing<T>(list: &mut Vec<T>, item: T) {
+pub(crate) fn push_sparing<T>(list: &mut ThinVec<T>, item: T) {
     if list.capacity() == 0 {
         list.reserve_exact(1);
     }

@@ -41,7 +41,7 @@ fn links(r: &Report) -> Vec<Link> {
         .find(|t| t.name.as_str() == "py3.12-markupsafe-v2.1.5")
         .map(|t| {
             assert_eq!(t.verdict, Some(Verdict::Regression));
-            t.links.clone()
+            t.links.to_vec()
         })
         .unwrap()
 }

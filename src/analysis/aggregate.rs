@@ -12,13 +12,15 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
+use std::io::Read;
+use thin_vec::ThinVec;
 
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
-use std::io::Read;
 
 use crate::inputs::logpipe::LogPipe;
 use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
+
 use crate::model::{
     Category, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE, MAX_OUTPUT_LINE,
     MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
@@ -58,7 +60,7 @@ struct Builder {
     target: Target,
     /// Result per log source, most severe kept; in the order the sources
     /// were read, so the current one is last.
-    log_status: Vec<(usize, TargetStatus)>,
+    log_status: ThinVec<(usize, TargetStatus)>,
     /// JUnit-derived counts for this target.
     junit: TestCounts,
     junit_cases: u64,
@@ -77,7 +79,7 @@ impl Builder {
     fn new(name: &str) -> Self {
         Self {
             target: Target::new(TargetName::parse(name)),
-            log_status: Vec::new(),
+            log_status: ThinVec::new(),
             junit: TestCounts::default(),
             junit_cases: 0,
             log_counts: None,

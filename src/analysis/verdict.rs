@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use foldhash::HashMap;
+use thin_vec::{ThinVec, thin_vec};
 
 use crate::analysis::categories;
 use crate::inputs::config::Config;
@@ -105,8 +106,8 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
 struct Found {
     facts: Facts,
     verdict: Option<Verdict>,
-    signals: Vec<String>,
-    links: Vec<Link>,
+    signals: ThinVec<String>,
+    links: ThinVec<Link>,
 }
 
 /// [`apply`] on up to `threads` threads. Each target's verdict reads only its
@@ -300,11 +301,11 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
-fn decide(t: &Target, f: &Facts, config: Option<&Config>) -> (Verdict, Vec<String>) {
+fn decide(t: &Target, f: &Facts, config: Option<&Config>) -> (Verdict, ThinVec<String>) {
     let what = t.name.subject(f.package.as_deref());
     let cats = target_categories(t);
     let all = |pred: fn(Category) -> bool| !cats.is_empty() && cats.iter().all(|(c, _)| pred(*c));
-    let mut signals = Vec::new();
+    let mut signals = ThinVec::new();
 
     // What the failures look like, once per category.
     let mut seen = BTreeSet::new();
@@ -407,7 +408,7 @@ fn decide(t: &Target, f: &Facts, config: Option<&Config>) -> (Verdict, Vec<Strin
     (Verdict::Undetermined, signals)
 }
 
-fn push_last_working(facts: &Facts, signals: &mut Vec<String>) {
+fn push_last_working(facts: &Facts, signals: &mut ThinVec<String>) {
     if let Some(v) = &facts.last_working_version {
         signals.push(format!("last working version: {v}"));
     }
@@ -415,14 +416,14 @@ fn push_last_working(facts: &Facts, signals: &mut Vec<String>) {
 
 /// PyPI release pages of the failing and the last working version (offline:
 /// the pages are where PyPI always puts them; not checked).
-fn release_links(t: &Target, facts: &Facts, verdict: Verdict) -> Vec<Link> {
+fn release_links(t: &Target, facts: &Facts, verdict: Verdict) -> ThinVec<Link> {
     let (Some(package), Some(v)) = (&facts.package, t.name.version()) else {
-        return Vec::new();
+        return ThinVec::new();
     };
     if verdict != Verdict::Regression {
-        return Vec::new();
+        return ThinVec::new();
     }
-    let mut links = vec![Link {
+    let mut links = thin_vec![Link {
         label: format!("PyPI {package} {v}"),
         url: format!("https://pypi.org/project/{package}/{v}/"),
         verified: false,
