@@ -53,6 +53,14 @@ pub struct Aggregator {
     reader: Option<LogPipe>,
 }
 
+/// Test counts summed over a target's JUnit files.
+#[derive(Debug, Default)]
+struct JunitTally {
+    counts: TestCounts,
+    /// Test cases read (a file of none fails the target).
+    cases: u64,
+}
+
 #[derive(Debug)]
 struct Builder {
     /// Held inline, so that the finished targets can be collected in the
@@ -61,11 +69,10 @@ struct Builder {
     /// Result per log source, most severe kept; in the order the sources
     /// were read, so the current one is last.
     log_status: ThinVec<(usize, TargetStatus)>,
-    /// JUnit-derived counts for this target.
-    junit: TestCounts,
-    junit_cases: u64,
-    /// Counts from pytest's final line in a log, used when there is no JUnit.
-    log_counts: Option<pytest::ResultCounts>,
+    /// What its JUnit files counted, when any were read (most targets in a
+    /// log have none, so it is out of line). Until then the target's own
+    /// counts are those of pytest's final line in a log.
+    junit: Option<Box<JunitTally>>,
     /// The last step tox started for the env was a setup step.
     in_setup: bool,
     /// Output of the occurrence being read, and which source it is from.
@@ -80,9 +87,7 @@ impl Builder {
         Self {
             target: Target::new(TargetName::parse(name)),
             log_status: ThinVec::new(),
-            junit: TestCounts::default(),
-            junit_cases: 0,
-            log_counts: None,
+            junit: None,
             in_setup: false,
             ring: Ring::default(),
             ring_source: None,
@@ -581,8 +586,16 @@ impl Aggregator {
                     {
                         b.target.missing_paths.push(truncate_str(path, MAX_COMMAND));
                     }
-                } else if let Some(counts) = pytest::result_counts(text) {
-                    b.log_counts = Some(counts);
+                } else if let Some(c) = pytest::result_counts(text) {
+                    // The last one is the env's (JUnit counts replace it at the end).
+                    b.target.tests = TestCounts {
+                        total: c.passed + c.failed + c.errors + c.skipped,
+                        passed: c.passed,
+                        failed: c.failed,
+                        errors: c.errors,
+                        skipped: c.skipped,
+                        flaky: 0,
+                    };
                 }
             }
             LogEvent::Output { env: None, .. } | LogEvent::Step { .. } => {}
@@ -623,8 +636,9 @@ impl Aggregator {
             let (b, budget) = self.entry(&tc.target);
             b.target.add_source(&source);
             b.target.add_junit_file(display);
-            b.junit.merge(&tc.counts);
-            b.junit_cases += tc.cases;
+            let junit = b.junit.get_or_insert_default();
+            junit.counts.merge(&tc.counts);
+            junit.cases += tc.cases;
             for mut f in tc.failures {
                 f.details = budget.keep_details(&f.details);
                 b.target.add_failure(f);
@@ -643,6 +657,8 @@ impl Aggregator {
             let b = self.builder(target);
             b.target.add_source(&source);
             b.target.add_junit_file(display);
+            // Read, with no case: that fails it.
+            b.junit.get_or_insert_default();
         }
         if r.unmapped > 0 {
             self.warn(Warning::in_file(
@@ -756,24 +772,13 @@ fn finish_target(mut b: Builder) -> Target {
     // Severities differ from status to status: the most severe is one status.
     t.status = if let Some(worst) = statuses().max_by_key(|s| s.severity()) {
         worst
-    } else if !t.junit_files.is_empty() {
-        junit_status(&b.junit, b.junit_cases)
+    } else if let Some(junit) = &b.junit {
+        junit_status(&junit.counts, junit.cases)
     } else {
         TargetStatus::NotRun
     };
-    if t.junit_files.is_empty() {
-        if let Some(c) = b.log_counts {
-            t.tests = TestCounts {
-                total: c.passed + c.failed + c.errors + c.skipped,
-                passed: c.passed,
-                failed: c.failed,
-                errors: c.errors,
-                skipped: c.skipped,
-                flaky: 0,
-            };
-        }
-    } else {
-        t.tests = b.junit;
+    if let Some(junit) = b.junit {
+        t.tests = junit.counts;
     }
     if t.status == TargetStatus::NotRun && t.reason.is_none() && t.last_command.is_some() {
         t.reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".to_owned());
