@@ -37,7 +37,8 @@ pub const MAX_WARNINGS: usize = 200;
 /// (`py312` is `3.12`); the suite and the version are places in the name.
 /// Every distinct target has a name, so it is kept small: one allocation,
 /// where a string per factor took four.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// The default is the empty name, which has no parts (it allocates nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TargetName {
     /// The name as tox prints it, then the interpreter when there are parts.
     text: Box<str>,

@@ -100,16 +100,6 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
     apply_on(report, ctx, threads);
 }
 
-/// What the verdicts find for one target, worked out while every target is
-/// read (the facts borrow the other targets' names), set once all are found.
-#[derive(Debug, Default)]
-struct Found {
-    facts: Facts,
-    verdict: Option<Verdict>,
-    signals: ThinVec<String>,
-    links: ThinVec<Link>,
-}
-
 /// [`apply`] on up to `threads` threads. Each target's verdict reads only its
 /// own record and the facts gathered from all of them first, so the result
 /// does not depend on `threads`.
@@ -118,24 +108,30 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         classify_failures(t);
         t.failure_kind = crate::analysis::exit::failure_kind(t);
     });
-    let targets = &report.targets;
+    // The names are lent to the tables below, which borrow their keys,
+    // Pythons and versions from them, while the records are filled in; they
+    // go back at the end. So no target's findings are held aside.
+    let names: Vec<TargetName> = report
+        .targets
+        .iter_mut()
+        .map(|t| std::mem::take(&mut t.name))
+        .collect();
     // Each distinct key once, by number: the targets keep the number, and the
-    // key's Pythons are listed once per key rather than once per target. The
-    // keys, Pythons and versions are borrowed from the names.
+    // key's Pythons are listed once per key rather than once per target.
     let mut ids: HashMap<Key<'_>, u32> = HashMap::default();
     let mut pythons: Vec<KeyPythons<'_>> = Vec::new();
     let mut passed_versions: HashMap<&str, Vec<PackageVersion<'_>>> = HashMap::default();
     // Each suite+version as written goes into the lists once, however many
     // Pythons it passed on: comparing PEP 440 versions is the slow part.
     let mut seen_versions: foldhash::HashSet<(&str, &str)> = foldhash::HashSet::default();
-    let mut work: Vec<(&Target, u32, Found)> = Vec::with_capacity(targets.len());
-    for t in targets {
+    let mut target_ids: Vec<u32> = Vec::with_capacity(names.len());
+    for (t, name) in report.targets.iter().zip(&names) {
         let next = pythons.len() as u32;
-        let id = *ids.entry(key_of(&t.name)).or_insert(next);
+        let id = *ids.entry(key_of(name)).or_insert(next);
         if id == next {
             pythons.push(KeyPythons::default());
         }
-        let py = t.name.python().unwrap_or("?");
+        let py = name.python().unwrap_or("?");
         let on = &mut pythons[id as usize];
         match t.status {
             TargetStatus::Fail => add_python(&mut on.failed, py),
@@ -143,12 +139,12 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             _ => {}
         }
         if t.status == TargetStatus::Pass
-            && let (Some(s), Some(v)) = (t.name.suite(), t.name.version())
+            && let (Some(s), Some(v)) = (name.suite(), name.version())
             && seen_versions.insert((s, v.as_str()))
         {
             passed_versions.entry(s).or_default().push(v);
         }
-        work.push((t, id, Found::default()));
+        target_ids.push(id);
     }
     drop(seen_versions);
     // Sorted once: fewer comparisons than an ordered set's inserts.
@@ -179,7 +175,14 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         versions.dedup();
     }
 
-    each(&mut work, threads, |(t, id, found)| {
+    let mut work: Vec<(&mut Target, &TargetName, u32)> = report
+        .targets
+        .iter_mut()
+        .zip(&names)
+        .zip(target_ids)
+        .map(|((t, name), id)| (t, name, id))
+        .collect();
+    each(&mut work, threads, |(t, name, id)| {
         let (key, on) = (&keys[*id as usize], &pythons[*id as usize]);
         let owned = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect();
         let mut facts = Facts {
@@ -191,29 +194,26 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             let in_head = head_keys.as_ref().is_none_or(|h| h.contains(key));
             facts.newly_added = Some(in_head && !base.contains(key));
         }
-        if let (Some(suite), Some(v)) = (t.name.suite(), t.name.version()) {
+        if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
             let passed = highest_below(passed_versions.get(suite), v);
             let in_base = highest_below(base_versions.get(suite), v);
             facts.last_working_version = passed.max(in_base).map(|v| v.as_str().to_owned());
         }
-        if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(&t.name)) {
+        if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(name)) {
             facts.package = Some(package);
             facts.pinned = pinned;
         }
+        t.facts = facts;
         if t.status == TargetStatus::Fail {
-            let (verdict, signals) = decide(t, &facts, ctx.config);
-            found.links = release_links(t, &facts, verdict);
-            found.verdict = Some(verdict);
-            found.signals = signals;
+            let (verdict, signals) = decide(t, name, ctx.config);
+            t.links = release_links(name, &t.facts, verdict);
+            t.verdict = Some(verdict);
+            t.signals = signals;
         }
-        found.facts = facts;
     });
-    let found: Vec<Found> = work.into_iter().map(|(_, _, found)| found).collect();
-    for (t, found) in report.targets.iter_mut().zip(found) {
-        t.facts = found.facts;
-        t.verdict = found.verdict;
-        t.signals = found.signals;
-        t.links = found.links;
+    drop(work);
+    for (t, name) in report.targets.iter_mut().zip(names) {
+        t.name = name;
     }
 }
 
@@ -301,8 +301,11 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
-fn decide(t: &Target, f: &Facts, config: Option<&Config>) -> (Verdict, ThinVec<String>) {
-    let what = t.name.subject(f.package.as_deref());
+/// The verdict on a failing target and its signals. `name` is the target's
+/// (lent out of the record while the verdicts run).
+fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, ThinVec<String>) {
+    let f = &t.facts;
+    let what = name.subject(f.package.as_deref());
     let cats = target_categories(t);
     let all = |pred: fn(Category) -> bool| !cats.is_empty() && cats.iter().all(|(c, _)| pred(*c));
     let mut signals = ThinVec::new();
@@ -332,10 +335,9 @@ fn decide(t: &Target, f: &Facts, config: Option<&Config>) -> (Verdict, ThinVec<S
     }
 
     if let Some(config) = config {
-        let suite_reason = t
-            .name
+        let suite_reason = name
             .suite()
-            .and_then(|s| config.suite_reason(s, t.name.python()));
+            .and_then(|s| config.suite_reason(s, name.python()));
         let test_reasons: Vec<&str> = t
             .failures
             .iter()
@@ -401,7 +403,7 @@ fn decide(t: &Target, f: &Facts, config: Option<&Config>) -> (Verdict, ThinVec<S
             and_list(&f.failed_on_pythons)
         ));
     }
-    if f.newly_added.is_none() && t.name.version().is_some() {
+    if f.newly_added.is_none() && name.version().is_some() {
         signals.push("no base tox.ini: cannot tell whether the version is new (give --base-ref or --base-tox-ini)".to_owned());
     }
     signals.extend(category_signals);
@@ -416,8 +418,8 @@ fn push_last_working(facts: &Facts, signals: &mut ThinVec<String>) {
 
 /// PyPI release pages of the failing and the last working version (offline:
 /// the pages are where PyPI always puts them; not checked).
-fn release_links(t: &Target, facts: &Facts, verdict: Verdict) -> ThinVec<Link> {
-    let (Some(package), Some(v)) = (&facts.package, t.name.version()) else {
+fn release_links(name: &TargetName, facts: &Facts, verdict: Verdict) -> ThinVec<Link> {
+    let (Some(package), Some(v)) = (&facts.package, name.version()) else {
         return ThinVec::new();
     };
     if verdict != Verdict::Regression {
