@@ -119,23 +119,20 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     // Each distinct key once, by number: the targets keep the number, and the
     // key's Pythons are listed once per key rather than once per target.
     let mut ids: HashMap<Key<'_>, u32> = HashMap::default();
-    let mut pythons: Vec<KeyPythons<'_>> = Vec::new();
+    // Which key ran on which Python, and whether it passed there.
+    let mut ran: Vec<(u32, bool, &str)> = Vec::with_capacity(names.len());
     let mut passed_versions: HashMap<&str, Vec<PackageVersion<'_>>> = HashMap::default();
     // Each suite+version as written goes into the lists once, however many
     // Pythons it passed on: comparing PEP 440 versions is the slow part.
     let mut seen_versions: foldhash::HashSet<(&str, &str)> = foldhash::HashSet::default();
     let mut target_ids: Vec<u32> = Vec::with_capacity(names.len());
     for (t, name) in report.targets.iter().zip(&names) {
-        let next = pythons.len() as u32;
+        let next = ids.len() as u32;
         let id = *ids.entry(key_of(name)).or_insert(next);
-        if id == next {
-            pythons.push(KeyPythons::default());
-        }
         let py = name.python().unwrap_or("?");
-        let on = &mut pythons[id as usize];
         match t.status {
-            TargetStatus::Fail => add_python(&mut on.failed, py),
-            TargetStatus::Pass => add_python(&mut on.passed, py),
+            TargetStatus::Fail => ran.push((id, false, py)),
+            TargetStatus::Pass => ran.push((id, true, py)),
             _ => {}
         }
         if t.status == TargetStatus::Pass
@@ -151,14 +148,25 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     for versions in passed_versions.values_mut() {
         versions.sort_unstable();
     }
-    // Each key's Pythons in Python order, sorted once rather than per target.
-    for on in &mut pythons {
-        on.failed.sort_by(|a, b| python_order(a, b));
-        on.passed.sort_by(|a, b| python_order(a, b));
-    }
-    let mut keys: Vec<Key<'_>> = vec![Key::default(); pythons.len()];
+    // Each key's Pythons next to each other, failed then passed, each in
+    // Python order: one sorted list rather than two lists per key.
+    ran.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| python_order(a.2, b.2))
+    });
+    ran.dedup();
+    let mut keys: Vec<Key<'_>> = vec![Key::default(); ids.len()];
     for (key, id) in ids {
         keys[id as usize] = key;
+    }
+    // Where each key's entries start in `ran` (and the last one's end).
+    let mut starts: Vec<u32> = vec![0; keys.len() + 1];
+    for &(id, _, _) in &ran {
+        starts[id as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
     }
     let head_names = ctx.head.map(|h| parse_all(&h.envlist));
     let base_names = ctx.base.map(|b| parse_all(&b.envlist));
@@ -183,11 +191,13 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         .map(|((t, name), id)| (t, name, id))
         .collect();
     each(&mut work, threads, |(t, name, id)| {
-        let (key, on) = (&keys[*id as usize], &pythons[*id as usize]);
-        let owned = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect();
+        let key = &keys[*id as usize];
+        let on = &ran[starts[*id as usize] as usize..starts[*id as usize + 1] as usize];
+        let (failed, passed) = on.split_at(on.partition_point(|&(_, pass, _)| !pass));
+        let owned = |list: &[(u32, bool, &str)]| list.iter().map(|r| r.2.to_owned()).collect();
         let mut facts = Facts {
-            failed_on_pythons: owned(&on.failed),
-            passed_on_pythons: owned(&on.passed),
+            failed_on_pythons: owned(failed),
+            passed_on_pythons: owned(passed),
             ..Facts::default()
         };
         if let Some(base) = &base_keys {
@@ -225,21 +235,6 @@ fn highest_below<'a>(
     let sorted = sorted?;
     let below = sorted.partition_point(|x| *x < v);
     below.checked_sub(1).and_then(|i| sorted.get(i)).copied()
-}
-
-/// The Pythons one suite+version failed and passed on.
-#[derive(Debug, Default)]
-struct KeyPythons<'a> {
-    failed: Vec<&'a str>,
-    passed: Vec<&'a str>,
-}
-
-/// Records that a suite+version ran on `python` (a handful per key: a list
-/// is smaller and faster than a set).
-fn add_python<'a>(list: &mut Vec<&'a str>, python: &'a str) {
-    if !list.contains(&python) {
-        list.push(python);
-    }
 }
 
 /// Targets per thread below which one thread does the work: starting a
