@@ -28,8 +28,8 @@ use crate::analysis::categories;
 use crate::inputs::config::Config;
 use crate::inputs::toxini::ToxIni;
 use crate::model::{
-    Category, Facts, Link, PackageVersion, Report, Target, TargetName, TargetStatus, Verdict,
-    is_digits, python_order,
+    Category, Facts, Link, PackageVersion, Report, Target, TargetName, TargetParts, TargetStatus,
+    Verdict, is_digits, python_order,
 };
 
 /// What the verdicts may use besides the report.
@@ -49,7 +49,12 @@ pub struct Context<'a> {
 type Key<'a> = (&'a str, Cow<'a, str>);
 
 fn key_of(name: &TargetName) -> Key<'_> {
-    match name.parts() {
+    key_from(name.as_str(), name.parts())
+}
+
+/// [`key_of`] a name and its parts, worked out once.
+fn key_from<'a>(name: &'a str, parts: Option<TargetParts<'a>>) -> Key<'a> {
+    match parts {
         Some(p) => {
             let v = match (p.version, p.latest) {
                 (Some(v), _) if is_normal_release(v.as_str()) => Cow::Borrowed(v.as_str()),
@@ -59,7 +64,7 @@ fn key_of(name: &TargetName) -> Key<'_> {
             };
             (p.suite, v)
         }
-        None => (name.as_str(), Cow::Borrowed("")),
+        None => (name, Cow::Borrowed("")),
     }
 }
 
@@ -118,35 +123,34 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         .collect();
     // Each distinct key once, by number: the targets keep the number, and the
     // key's Pythons are listed once per key rather than once per target.
-    let mut ids: HashMap<Key<'_>, u32> = HashMap::default();
+    let mut ids: HashMap<Key<'_>, u32> =
+        HashMap::with_capacity_and_hasher(names.len(), Default::default());
     // Which key ran on which Python, and whether it passed there.
     let mut ran: Vec<(u32, bool, &str)> = Vec::with_capacity(names.len());
-    let mut passed_versions: HashMap<&str, Vec<PackageVersion<'_>>> = HashMap::default();
-    // Each suite+version as written goes into the lists once, however many
-    // Pythons it passed on: comparing PEP 440 versions is the slow part.
-    let mut seen_versions: foldhash::HashSet<(&str, &str)> = foldhash::HashSet::default();
+    let mut passed_versions: HashMap<&str, Versions<'_>> = HashMap::default();
     let mut target_ids: Vec<u32> = Vec::with_capacity(names.len());
     for (t, name) in report.targets.iter().zip(&names) {
+        let parts = name.parts();
         let next = ids.len() as u32;
-        let id = *ids.entry(key_of(name)).or_insert(next);
-        let py = name.python().unwrap_or("?");
+        let id = *ids.entry(key_from(name.as_str(), parts)).or_insert(next);
+        let py = parts.map_or("?", |p| p.python);
         match t.status {
             TargetStatus::Fail => ran.push((id, false, py)),
             TargetStatus::Pass => ran.push((id, true, py)),
             _ => {}
         }
         if t.status == TargetStatus::Pass
-            && let (Some(s), Some(v)) = (name.suite(), name.version())
-            && seen_versions.insert((s, v.as_str()))
+            && let Some(p) = parts
+            && let Some(v) = p.version
         {
-            passed_versions.entry(s).or_default().push(v);
+            passed_versions.entry(p.suite).or_default().push(ordered(v));
         }
         target_ids.push(id);
     }
-    drop(seen_versions);
-    // Sorted once: fewer comparisons than an ordered set's inserts.
+    // Sorted once (fewer comparisons than an ordered set's inserts), each
+    // version as written kept once however many Pythons it passed on.
     for versions in passed_versions.values_mut() {
-        versions.sort_unstable();
+        sort_versions(versions);
     }
     // Each key's Pythons next to each other, failed then passed, each in
     // Python order: one sorted list rather than two lists per key.
@@ -172,15 +176,14 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     let base_names = ctx.base.map(|b| parse_all(&b.envlist));
     let head_keys = head_names.as_deref().map(keys_of);
     let base_keys = base_names.as_deref().map(keys_of);
-    let mut base_versions: HashMap<&str, Vec<PackageVersion<'_>>> = HashMap::default();
+    let mut base_versions: HashMap<&str, Versions<'_>> = HashMap::default();
     for n in base_names.iter().flatten() {
         if let (Some(s), Some(v)) = (n.suite(), n.version()) {
-            base_versions.entry(s).or_default().push(v);
+            base_versions.entry(s).or_default().push(ordered(v));
         }
     }
     for versions in base_versions.values_mut() {
-        versions.sort_unstable();
-        versions.dedup();
+        sort_versions(versions);
     }
 
     let mut work: Vec<(&mut Target, &TargetName, u32)> = report
@@ -205,9 +208,14 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             facts.newly_added = Some(in_head && !base.contains(key));
         }
         if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
-            let passed = highest_below(passed_versions.get(suite), v);
-            let in_base = highest_below(base_versions.get(suite), v);
-            facts.last_working_version = passed.max(in_base).map(|v| v.as_str().to_owned());
+            let v = ordered(v);
+            let passed = highest_below(passed_versions.get(suite), &v);
+            let in_base = highest_below(base_versions.get(suite), &v);
+            facts.last_working_version = passed
+                .into_iter()
+                .chain(in_base)
+                .max_by(version_order)
+                .map(|(_, v)| v.as_str().to_owned());
         }
         if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(name)) {
             facts.package = Some(package);
@@ -227,13 +235,55 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     }
 }
 
+/// A suite's versions, each with its [`fast_key`], in PEP 440 order.
+type Versions<'a> = Vec<(Option<u64>, PackageVersion<'a>)>;
+
+fn ordered(v: PackageVersion<'_>) -> (Option<u64>, PackageVersion<'_>) {
+    (fast_key(v.as_str()), v)
+}
+
+/// A release of at most four parts below 65,536, written in normal form
+/// (`6.4.0`), as one number of 16 bits a part: ordered as PEP 440 orders
+/// such releases (a missing part is a zero, so `1.0` equals `1.0.0`). Most
+/// versions have one, and comparing two of them does not reach into the
+/// parsed versions, which lie all over the heap.
+fn fast_key(text: &str) -> Option<u64> {
+    if !is_normal_release(text) {
+        return None;
+    }
+    let mut key = 0u64;
+    for (i, part) in text.split('.').enumerate() {
+        let n: u16 = part.parse().ok()?;
+        let shift = 48u32.checked_sub(16 * u32::try_from(i).ok()?)?;
+        key |= u64::from(n) << shift;
+    }
+    Some(key)
+}
+
+/// PEP 440 order, then the text as written: [`PackageVersion`]'s order,
+/// through the fast keys where both have one.
+fn version_order(
+    a: &(Option<u64>, PackageVersion<'_>),
+    b: &(Option<u64>, PackageVersion<'_>),
+) -> std::cmp::Ordering {
+    match (a.0, b.0) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.1.as_str().cmp(b.1.as_str())),
+        _ => a.1.cmp(&b.1),
+    }
+}
+
+fn sort_versions(versions: &mut Versions<'_>) {
+    versions.sort_unstable_by(version_order);
+    versions.dedup_by(|a, b| a.1.as_str() == b.1.as_str());
+}
+
 /// The highest version below `v` in `sorted`.
 fn highest_below<'a>(
-    sorted: Option<&Vec<PackageVersion<'a>>>,
-    v: PackageVersion<'a>,
-) -> Option<PackageVersion<'a>> {
+    sorted: Option<&Versions<'a>>,
+    v: &(Option<u64>, PackageVersion<'a>),
+) -> Option<(Option<u64>, PackageVersion<'a>)> {
     let sorted = sorted?;
-    let below = sorted.partition_point(|x| *x < v);
+    let below = sorted.partition_point(|x| version_order(x, v).is_lt());
     below.checked_sub(1).and_then(|i| sorted.get(i)).copied()
 }
 
@@ -438,6 +488,66 @@ fn release_links(name: &TargetName, facts: &Facts, verdict: Verdict) -> ThinVec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast keys order versions as PEP 440 does, mixed with versions
+    /// that have none, and the highest version below each is the one a
+    /// scan of all of them finds.
+    #[test]
+    fn fast_keys_keep_pep440_order() {
+        let texts = [
+            "1.0",
+            "1.0.0",
+            "1.2",
+            "1.10",
+            "1.2rc1",
+            "1.2.0.post1",
+            "2024.1.15",
+            "20240115",
+            "1.2.3.4",
+            "1.2.3.4.5",
+            "0",
+            "0.0.1",
+            "65535.1",
+            "65536.1",
+            "1.2.3.4.0",
+            "4.0.0b2",
+            "0.9.1",
+            "0.14",
+            "1.0a1",
+            "1.0.dev3",
+            "2.0",
+        ];
+        let names: Vec<TargetName> = texts
+            .iter()
+            .map(|t| TargetName::parse(&format!("py3.12-x-v{t}")))
+            .collect();
+        let versions: Vec<PackageVersion<'_>> =
+            names.iter().map(|n| n.version().unwrap()).collect();
+        assert_eq!(fast_key("1.2.3.4"), Some(0x0001_0002_0003_0004));
+        assert_eq!(fast_key("1.0"), fast_key("1.0.0"));
+        for none in [
+            "1.2.3.4.5",
+            "65536.1",
+            "20240115",
+            "1.2rc1",
+            "1!0.5",
+            "1.02",
+        ] {
+            assert_eq!(fast_key(none), None, "{none}");
+        }
+        let mut by_pep440 = versions.clone();
+        by_pep440.sort();
+        let mut fast: Versions<'_> = versions.iter().copied().map(ordered).collect();
+        sort_versions(&mut fast);
+        let fast_order: Vec<&str> = fast.iter().map(|(_, v)| v.as_str()).collect();
+        let pep440_order: Vec<&str> = by_pep440.iter().map(|v| v.as_str()).collect();
+        assert_eq!(fast_order, pep440_order);
+        for v in &versions {
+            let scan = versions.iter().filter(|x| *x < v).max().map(|x| x.as_str());
+            let found = highest_below(Some(&fast), &ordered(*v)).map(|(_, x)| x.as_str());
+            assert_eq!(found, scan, "below {v}");
+        }
+    }
 
     /// A version taken as written must be its PEP 440 normal form, and every
     /// other one is formatted: the key is the same either way.
