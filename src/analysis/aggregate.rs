@@ -30,13 +30,21 @@ use crate::model::{
 /// Longest command line kept.
 const MAX_COMMAND: usize = 2_000;
 
+/// A name's 32 hash bits as the table's 64: the table takes a slot from the
+/// low bits and a tag from the high ones.
+fn spread(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
+}
+
 /// Collects inputs and produces the [`Report`].
 #[derive(Debug, Default)]
 pub struct Aggregator {
     /// Targets, in first-seen order; `index` finds one by name.
     builders: Vec<Builder>,
-    /// Each builder's place, hashed by its name (the names are not copied).
-    index: HashTable<usize>,
+    /// Each builder's place and 32 bits of its name's hash, hashed by its
+    /// name (the names are not copied). With the hash at hand, growing the
+    /// table and ruling out other names do not reach into the builders.
+    index: HashTable<(u32, u32)>,
     hasher: foldhash::fast::RandomState,
     /// The last target looked up: most events are about the same env as the one before.
     last: Option<(String, usize)>,
@@ -318,15 +326,15 @@ impl Aggregator {
         {
             return *i;
         }
-        let i = match self.find(env) {
+        let hash = self.hash(env);
+        let i = match self.find(env, hash) {
             Some(i) => i,
             None => {
                 self.builders.push(Builder::new(env));
                 let i = self.builders.len() - 1;
-                let (builders, hasher) = (&self.builders, &self.hasher);
-                self.index.insert_unique(hasher.hash_one(env), i, |&j| {
-                    hasher.hash_one(builders[j].target.name.as_str())
-                });
+                // (Four billion targets would not fit in memory.)
+                self.index
+                    .insert_unique(spread(hash), (i as u32, hash), |&(_, h)| spread(h));
                 i
             }
         };
@@ -342,13 +350,19 @@ impl Aggregator {
     }
 
     /// The place of the target named `env`, if seen.
-    fn find(&self, env: &str) -> Option<usize> {
+    /// Where the builder of `env`, whose [`Aggregator::hash`] is `hash`, is.
+    fn find(&self, env: &str, hash: u32) -> Option<usize> {
         let builders = &self.builders;
         self.index
-            .find(self.hasher.hash_one(env), |&i| {
-                builders[i].target.name.as_str() == env
+            .find(spread(hash), |&(i, h)| {
+                h == hash && builders[i as usize].target.name.as_str() == env
             })
-            .copied()
+            .map(|&(i, _)| i as usize)
+    }
+
+    /// 32 bits of the hash of `env` (the high ones, the better mixed).
+    fn hash(&self, env: &str) -> u32 {
+        (self.hasher.hash_one(env) >> 32) as u32
     }
 
     /// Whether any target was reported by the job with this id.
@@ -871,7 +885,7 @@ mod tests {
             &mut |line: u64, text: &str, ev: LogEvent<'_>| agg.on_log_event(src, line, text, ev),
         )
         .unwrap();
-        let b = &agg.builders[agg.find(failed).unwrap()];
+        let b = &agg.builders[agg.find(failed, agg.hash(failed)).unwrap()];
         assert!(
             b.ring.lines.is_empty(),
             "ring still holds {} lines",

@@ -83,6 +83,13 @@ pub struct ResultCounts {
 
 /// Parses pytest's final counts line.
 pub fn result_counts(line: &str) -> Option<ResultCounts> {
+    // It starts with `=` or whitespace: the first byte rules out almost every
+    // line of output without trimming it (a byte past ASCII may begin
+    // Unicode whitespace, which `trim` removes).
+    match line.as_bytes().first() {
+        Some(&b) if b == b'=' || b.is_ascii_whitespace() || b == 0x0b || !b.is_ascii() => {}
+        _ => return None,
+    }
     let inner = line.trim().strip_prefix('=')?.trim_matches('=').trim();
     let (counts, time) = inner.rsplit_once(" in ")?;
     if !time.trim_end().ends_with('s') {
@@ -183,5 +190,14 @@ mod tests {
             )
             .is_none()
         );
+        // Whitespace before it, ASCII or not, as `trim` takes it; anything
+        // else before it is another line.
+        for lead in [" ", "\t", "\u{b}", "\u{a0}", "\u{3000} "] {
+            let c = result_counts(&format!("{lead}=== 2 passed in 0.1s ===")).unwrap();
+            assert_eq!(c.passed, 2, "{lead:?}");
+        }
+        for lead in ["x", "é", "-", "\u{200b}"] {
+            assert!(result_counts(&format!("{lead}=== 2 passed in 0.1s ===")).is_none());
+        }
     }
 }
