@@ -7,7 +7,7 @@
 //! failed in another is flagged `conflicting`. A target named by a run's `-e`
 //! list that never reports a result is `not-run`.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -127,17 +127,14 @@ impl Builder {
         let Some(src) = self.ring_source.take() else {
             return;
         };
-        if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.lines.is_empty() {
-            complete_log_messages(
-                &mut self.target.failures,
-                self.ring.lines.iter().map(String::as_str),
-            );
+        if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.is_empty() {
+            complete_log_messages(&mut self.target.failures, self.ring.lines());
             // Its failures are in (pytest's summary comes before tox's
             // result): give back the room the list grew by doubling.
             self.target.failures.shrink_to_fit();
             // Within the memory budget, the whole excerpt; past it, its last few lines.
             // A kept line costs its bytes and its newline (see OutputExcerpt).
-            let bytes: usize = self.ring.lines.iter().map(|l| l.len() + 1).sum();
+            let bytes: usize = self.ring.lines().map(|l| l.len() + 1).sum();
             // The excerpt of an earlier occurrence (the same env in an
             // earlier log, or an earlier run in this one) is replaced, and
             // its room given back: `retained` is what the targets hold.
@@ -195,69 +192,104 @@ impl Budget {
     }
 }
 
-/// Spare line buffers, so that an env's output does not allocate per line.
-const LINE_POOL_MAX: usize = 4 * MAX_OUTPUT_LINES;
-/// A new line buffer's room: most output lines fit, so a pooled buffer
-/// seldom grows.
-const LINE_CAPACITY: usize = 128;
-/// Spare rings (their line slots), so that an env's output does not grow one.
+/// Spare ring buffers, so that an env's output does not grow one.
 const RING_POOL_MAX: usize = 16;
 
 thread_local! {
-    static LINE_POOL: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-    static RING_POOL: std::cell::RefCell<Vec<VecDeque<String>>> = const { std::cell::RefCell::new(Vec::new()) };
+    // Boxed as the rings hold them: a buffer moves between a ring and the
+    // pool without a new allocation.
+    #[allow(clippy::vec_box)]
+    static RING_POOL: std::cell::RefCell<Vec<Box<RingBuf>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The last lines of output, reusing its strings.
+/// The last [`MAX_OUTPUT_LINES`] lines of output of the occurrence being
+/// read. An idle target holds no buffer: it comes from a pool at the first
+/// line and goes back when the occurrence is settled.
 #[derive(Debug, Default)]
 struct Ring {
-    lines: VecDeque<String>,
+    buf: Option<Box<RingBuf>>,
+    /// Lines pushed since the ring was last emptied.
     total: u64,
+}
+
+/// A ring's lines, one after another in one text: a line costs one copy and
+/// no allocation. Up to twice the lines kept are held; then the older half
+/// is dropped at once.
+#[derive(Debug, Default)]
+struct RingBuf {
+    text: String,
+    /// Where each line held ends in `text`.
+    ends: Vec<u32>,
+}
+
+impl RingBuf {
+    /// Drops the first `n` lines held.
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.ends.len());
+        if n == 0 {
+            return;
+        }
+        let cut = self.ends[n - 1];
+        self.text.drain(..cut as usize);
+        self.ends.drain(..n);
+        for end in &mut self.ends {
+            *end -= cut;
+        }
+    }
+
+    /// The lines kept: the last [`MAX_OUTPUT_LINES`] held, oldest first.
+    fn lines(&self) -> impl Iterator<Item = &str> + Clone {
+        let first = self.ends.len().saturating_sub(MAX_OUTPUT_LINES);
+        let mut start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        self.ends[first..].iter().map(move |&end| {
+            let line = self.text.get(start..end as usize).unwrap_or("");
+            start = end as usize;
+            line
+        })
+    }
 }
 
 impl Ring {
     fn push(&mut self, text: &str) {
         self.total += 1;
-        if self.lines.capacity() == 0
-            && let Some(spare) = RING_POOL.with(|p| p.borrow_mut().pop())
-        {
-            self.lines = spare;
+        let buf = self
+            .buf
+            .get_or_insert_with(|| RING_POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default());
+        if buf.ends.len() >= 2 * MAX_OUTPUT_LINES {
+            buf.drop_front(MAX_OUTPUT_LINES);
         }
-        let mut slot = if self.lines.len() >= MAX_OUTPUT_LINES {
-            self.lines.pop_front().unwrap_or_default()
-        } else {
-            LINE_POOL
-                .with(|p| p.borrow_mut().pop())
-                .unwrap_or_else(|| String::with_capacity(LINE_CAPACITY))
-        };
-        slot.clear();
-        push_truncated(&mut slot, text, MAX_OUTPUT_LINE);
-        self.lines.push_back(slot);
+        push_truncated(&mut buf.text, text, MAX_OUTPUT_LINE);
+        // A ring holds at most 2 x 80 lines of at most 500 bytes.
+        buf.ends.push(buf.text.len() as u32);
     }
 
-    /// Drops all but the last `n` lines; their buffers go back to the pool.
+    /// The lines kept, oldest first.
+    fn lines(&self) -> impl Iterator<Item = &str> + Clone {
+        self.buf.iter().flat_map(|b| b.lines())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.buf.as_ref().is_none_or(|b| b.ends.is_empty())
+    }
+
+    /// Drops all but the last `n` lines kept.
     fn keep_last(&mut self, n: usize) {
-        let cut = self.lines.len().saturating_sub(n);
-        LINE_POOL.with(|p| {
-            let mut pool = p.borrow_mut();
-            for s in self.lines.drain(..cut) {
-                if pool.len() < LINE_POOL_MAX {
-                    pool.push(s);
-                }
-            }
-        });
+        if let Some(buf) = &mut self.buf {
+            let held = buf.ends.len();
+            buf.drop_front(held - held.min(MAX_OUTPUT_LINES).min(n));
+        }
     }
 
     fn clear(&mut self) {
-        // The strings go back to the pool, and the ring's slots to theirs: the
-        // next env's output reuses both, and an idle env holds neither.
-        self.keep_last(0);
-        let slots = std::mem::take(&mut self.lines);
-        if slots.capacity() > 0 {
+        // The buffer goes back to the pool: the next env's output reuses it,
+        // and an idle env holds none.
+        if let Some(mut buf) = self.buf.take() {
+            buf.text.clear();
+            buf.ends.clear();
             RING_POOL.with(|p| {
                 let mut pool = p.borrow_mut();
                 if pool.len() < RING_POOL_MAX {
-                    pool.push(slots);
+                    pool.push(buf);
                 }
             });
         }
@@ -266,8 +298,8 @@ impl Ring {
 
     fn take(&mut self) -> OutputExcerpt {
         // Copied into one exact-size buffer: a pooled buffer is as large as
-        // the longest line it ever held, and what the budget counts is what stays.
-        let out = OutputExcerpt::new(&self.lines, self.total);
+        // the most it ever held, and what the budget counts is what stays.
+        let out = OutputExcerpt::new(self.lines(), self.total);
         self.clear();
         out
     }
@@ -866,6 +898,37 @@ fn junit_status(c: &TestCounts, cases: u64) -> TargetStatus {
 mod tests {
     use super::*;
 
+    /// A ring keeps the last lines pushed, in order, through the drops of
+    /// its older half; a line past the longest kept is cut; the excerpt it
+    /// gives counts every line pushed.
+    #[test]
+    fn a_ring_keeps_the_last_lines() {
+        let mut ring = Ring::default();
+        assert!(ring.is_empty());
+        for n in 1..=1000u32 {
+            ring.push(&format!("line {n}"));
+            let kept: Vec<String> = ring.lines().map(str::to_owned).collect();
+            let first = n.saturating_sub(MAX_OUTPUT_LINES as u32) + 1;
+            let want: Vec<String> = (first..=n).map(|i| format!("line {i}")).collect();
+            assert_eq!(kept, want, "after {n} lines");
+        }
+        ring.push(&"x".repeat(2 * MAX_OUTPUT_LINE));
+        let last = ring.lines().last().unwrap();
+        assert!(last.len() <= MAX_OUTPUT_LINE && last.ends_with('…'), "{}", last.len());
+        ring.keep_last(SHORT_EXCERPT);
+        let kept: Vec<&str> = ring.lines().collect();
+        assert_eq!(kept.len(), SHORT_EXCERPT);
+        assert_eq!(kept[0], "line 997");
+        let excerpt = ring.take();
+        assert_eq!((excerpt.len(), excerpt.total_lines), (SHORT_EXCERPT, 1001));
+        assert!(ring.is_empty() && ring.buf.is_none() && ring.total == 0);
+        // The buffer went back to the pool, emptied, and the next ring takes it.
+        let mut next = Ring::default();
+        next.push("again");
+        assert_eq!(next.lines().collect::<Vec<_>>(), ["again"]);
+        assert!(next.buf.as_ref().unwrap().text.capacity() > 100);
+    }
+
     /// A failed env's excerpt is settled (kept within the budget, its ring
     /// emptied) at its result line, not held until the end of the input.
     #[test]
@@ -887,9 +950,9 @@ mod tests {
         .unwrap();
         let b = &agg.builders[agg.find(failed, agg.hash(failed)).unwrap()];
         assert!(
-            b.ring.lines.is_empty(),
+            b.ring.is_empty(),
             "ring still holds {} lines",
-            b.ring.lines.len()
+            b.ring.lines().count()
         );
         assert!(b.ring_source.is_none());
         assert!(
