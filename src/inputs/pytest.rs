@@ -17,6 +17,10 @@ pub struct SummaryLine<'a> {
 
 /// Parses `FAILED tests/t.py::test - AssertionError: ...` and `ERROR tests/t.py - ...`.
 pub fn short_summary(line: &str) -> Option<SummaryLine<'_>> {
+    // Every line of output is asked: its first byte rules out almost all.
+    if !matches!(line.as_bytes().first(), Some(b'F' | b'E')) {
+        return None;
+    }
     let (kind, rest) = if let Some(r) = line.strip_prefix("FAILED ") {
         (FailureKind::Failure, r)
     } else if let Some(r) = line.strip_prefix("ERROR ") {
@@ -59,6 +63,11 @@ fn node_id_end(s: &str) -> usize {
 
 /// The path in `ERROR: file or directory not found: tests/test_x.py`.
 pub fn missing_path(line: &str) -> Option<&str> {
+    // Every line of output is asked: its first byte rules out almost all
+    // before the long prefix is compared.
+    if line.as_bytes().first() != Some(&b'E') {
+        return None;
+    }
     let rest = line.strip_prefix("ERROR: file or directory not found: ")?;
     let path = rest.trim();
     (!path.is_empty()).then_some(path)
