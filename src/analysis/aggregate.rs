@@ -914,7 +914,11 @@ mod tests {
         }
         ring.push(&"x".repeat(2 * MAX_OUTPUT_LINE));
         let last = ring.lines().last().unwrap();
-        assert!(last.len() <= MAX_OUTPUT_LINE && last.ends_with('…'), "{}", last.len());
+        assert!(
+            last.len() <= MAX_OUTPUT_LINE && last.ends_with('…'),
+            "{}",
+            last.len()
+        );
         ring.keep_last(SHORT_EXCERPT);
         let kept: Vec<&str> = ring.lines().collect();
         assert_eq!(kept.len(), SHORT_EXCERPT);
