@@ -125,8 +125,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     // key's Pythons are listed once per key rather than once per target.
     let mut ids: HashMap<Key<'_>, u32> =
         HashMap::with_capacity_and_hasher(names.len(), Default::default());
-    // Which key ran on which Python, and whether it passed there.
-    let mut ran: Vec<(u32, bool, &str)> = Vec::with_capacity(names.len());
+    let mut ran: Vec<Run<'_>> = Vec::with_capacity(names.len());
     let mut passed_versions: HashMap<&str, Versions<'_>> = HashMap::default();
     let mut target_ids: Vec<u32> = Vec::with_capacity(names.len());
     for (t, name) in report.targets.iter().zip(&names) {
@@ -152,25 +151,10 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     for versions in passed_versions.values_mut() {
         sort_versions(versions);
     }
-    // Each key's Pythons next to each other, failed then passed, each in
-    // Python order: one sorted list rather than two lists per key.
-    ran.sort_unstable_by(|a, b| {
-        (a.0, a.1)
-            .cmp(&(b.0, b.1))
-            .then_with(|| python_order(a.2, b.2))
-    });
-    ran.dedup();
+    let pythons = KeyPythons::new(ran, ids.len());
     let mut keys: Vec<Key<'_>> = vec![Key::default(); ids.len()];
     for (key, id) in ids {
         keys[id as usize] = key;
-    }
-    // Where each key's entries start in `ran` (and the last one's end).
-    let mut starts: Vec<u32> = vec![0; keys.len() + 1];
-    for &(id, _, _) in &ran {
-        starts[id as usize + 1] += 1;
-    }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
     }
     let head_names = ctx.head.map(|h| parse_all(&h.envlist));
     let base_names = ctx.base.map(|b| parse_all(&b.envlist));
@@ -195,9 +179,8 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         .collect();
     each(&mut work, threads, |(t, name, id)| {
         let key = &keys[*id as usize];
-        let on = &ran[starts[*id as usize] as usize..starts[*id as usize + 1] as usize];
-        let (failed, passed) = on.split_at(on.partition_point(|&(_, pass, _)| !pass));
-        let owned = |list: &[(u32, bool, &str)]| list.iter().map(|r| r.2.to_owned()).collect();
+        let (failed, passed) = pythons.of(*id);
+        let owned = |list: &[Run<'_>]| list.iter().map(|r| r.2.to_owned()).collect();
         let mut facts = Facts {
             failed_on_pythons: owned(failed),
             passed_on_pythons: owned(passed),
@@ -232,6 +215,49 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     drop(work);
     for (t, name) in report.targets.iter_mut().zip(names) {
         t.name = name;
+    }
+}
+
+/// A key that ran on a Python: the key's number, whether it passed there,
+/// and the Python.
+type Run<'a> = (u32, bool, &'a str);
+
+/// The Pythons each key failed and passed on, in Python order: one sorted
+/// list of runs and where each key's runs start in it, rather than two
+/// lists per key (with as many keys as targets, two allocations per target).
+struct KeyPythons<'a> {
+    runs: Vec<Run<'a>>,
+    /// Where key `i`'s runs start, and (at `i + 1`) end.
+    starts: Vec<u32>,
+}
+
+impl<'a> KeyPythons<'a> {
+    /// The table of `runs` of `keys` keys (numbered from 0).
+    fn new(mut runs: Vec<Run<'a>>, keys: usize) -> Self {
+        // Each key's runs next to each other, failed then passed, each in
+        // Python order; a Python once per key and outcome.
+        runs.sort_unstable_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| python_order(a.2, b.2))
+        });
+        runs.dedup();
+        let mut starts: Vec<u32> = vec![0; keys + 1];
+        for &(id, _, _) in &runs {
+            starts[id as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        Self { runs, starts }
+    }
+
+    /// The runs of key `id` where it failed, and where it passed.
+    fn of(&self, id: u32) -> (&[Run<'a>], &[Run<'a>]) {
+        let id = id as usize;
+        let (start, end) = (self.starts[id] as usize, self.starts[id + 1] as usize);
+        let on = self.runs.get(start..end).unwrap_or_default();
+        on.split_at(on.partition_point(|&(_, passed, _)| !passed))
     }
 }
 
