@@ -9,9 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let t = TargetName::parse(s);
     assert_eq!(t.as_str(), s);
     if let Some(p) = t.parts() {
-        assert!(!p.suite.is_empty());
-        assert!(s.contains(p.suite.as_str()));
-        if let Some(v) = &p.version {
+        assert!(!p.suite.is_empty() && !p.python.is_empty());
+        // The suite comes right after the interpreter factor.
+        assert!(s.split_once('-').is_some_and(|(_, rest)| rest.starts_with(p.suite)));
+        if let Some(v) = p.version {
             assert!(s.ends_with(&format!("-v{}", v.as_str())));
         }
     }
