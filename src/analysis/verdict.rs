@@ -515,6 +515,38 @@ fn release_links(name: &TargetName, facts: &Facts, verdict: Verdict) -> ThinVec<
 mod tests {
     use super::*;
 
+    /// Each key's Pythons, failed then passed, each in Python order and once,
+    /// whatever order the runs came in; a key that ran nowhere has none.
+    #[test]
+    fn each_key_lists_its_pythons_once_in_order() {
+        let runs = vec![
+            (2, true, "3.10"),
+            (0, false, "pypy3.10"),
+            (0, false, "3.10"),
+            (2, false, "3.14t"),
+            (0, true, "3.9"),
+            (0, false, "3.9"),
+            (0, false, "3.10"),
+            (2, true, "3.9"),
+            (0, false, "3.14"),
+        ];
+        let table = KeyPythons::new(runs, 4);
+        fn pythons<'a>(list: &[Run<'a>]) -> Vec<&'a str> {
+            list.iter().map(|r| r.2).collect()
+        }
+        let (failed, passed) = table.of(0);
+        assert_eq!(pythons(failed), ["3.9", "3.10", "3.14", "pypy3.10"]);
+        assert_eq!(pythons(passed), ["3.9"]);
+        for empty in [1, 3] {
+            assert_eq!(table.of(empty), (&[][..], &[][..]));
+        }
+        let (failed, passed) = table.of(2);
+        assert_eq!(
+            (pythons(failed), pythons(passed)),
+            (vec!["3.14t"], vec!["3.9", "3.10"])
+        );
+    }
+
     /// The fast keys order versions as PEP 440 does, mixed with versions
     /// that have none, and the highest version below each is the one a
     /// scan of all of them finds.
