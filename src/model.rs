@@ -208,15 +208,6 @@ pub fn is_plausible_env_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
 }
 
-/// Parses the interpreter factor: `py3`, `py3.12`, `py312`, `py3.14t`, `pypy3.10`, `pypy310`.
-/// Returns the python as jobs name it (`3.12`, `3.14t`, `pypy3.10`).
-pub fn parse_python_factor(factor: &str) -> Option<String> {
-    let python = Python::parse(factor)?;
-    let mut out = String::new();
-    python.write_to(&mut out);
-    Some(out)
-}
-
 /// An interpreter factor in pieces of the factor: written out as jobs name
 /// it without a `format!` per target.
 #[derive(Debug, Clone, Copy)]
@@ -228,6 +219,9 @@ struct Python<'a> {
 }
 
 impl<'a> Python<'a> {
+    /// Parses the interpreter factor: `py3`, `py3.12`, `py312`, `py3.14t`,
+    /// `pypy3.10`, `pypy310`; written out as jobs name it (`3.12`, `3.14t`,
+    /// `pypy3.10`).
     fn parse(factor: &'a str) -> Option<Self> {
         let (pypy, rest) = if let Some(rest) = factor.strip_prefix("pypy") {
             (true, rest)

@@ -381,8 +381,8 @@ impl Aggregator {
         i
     }
 
-    /// The place of the target named `env`, if seen.
-    /// Where the builder of `env`, whose [`Aggregator::hash`] is `hash`, is.
+    /// The place of the target named `env`, whose [`Aggregator::hash`] is
+    /// `hash`, if seen.
     fn find(&self, env: &str, hash: u32) -> Option<usize> {
         let builders = &self.builders;
         self.index
