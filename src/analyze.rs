@@ -250,7 +250,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
                     target: Some(t.name.as_str().to_owned()),
                     command: t
                         .command_line()
-                        .map(|c| vec![c.to_owned()])
+                        .map(|c| vec![c.into_owned()])
                         .unwrap_or_default(),
                     exit_code: t.exit_code,
                     attempts: Vec::new(),

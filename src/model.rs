@@ -3,6 +3,7 @@
 //! parsers in [`crate::inputs`] produce these values and renderers in
 //! [`crate::outputs`] consume them.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -714,7 +715,7 @@ pub struct Target {
     pub durations: Durations,
     /// The last command line tox ran for it (`commands[N]>`): what
     /// [`Target::command_line`] falls back on when no command failed.
-    pub last_command: Option<String>,
+    pub last_command: Option<CommandLine>,
     /// The exit line of the command that failed, when printed.
     pub exit: Option<Box<ExitLine>>,
     /// The last output lines attributed to it.
@@ -754,6 +755,71 @@ pub struct Target {
     /// that run's size: with a failure of the same test in a larger run,
     /// evidence of order or state dependence.
     pub passed_alone: ThinVec<(String, u64)>,
+}
+
+/// A command line tox ran for a target, kept in a form that many targets
+/// share. tox's commands differ from one env to the next mostly by the env's
+/// name (`-o junit_suite_name=<env> --junitxml=.../.junitxml-<env>`): with
+/// the name cut out, the rest is the same for every env of a suite, and is
+/// kept once ([`CommandShapes`]). Its text is given back by
+/// [`CommandLine::expand`] with the same name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLine {
+    /// The line as printed: it holds the [`CommandShapes::NAME`] mark, which
+    /// a shape cannot tell from a cut-out name.
+    Own(Box<str>),
+    /// The line with each occurrence of the name replaced by the mark.
+    Shaped(Arc<str>),
+}
+
+impl CommandLine {
+    /// The line as printed, for the target of that name.
+    pub fn expand(&self, name: &str) -> Cow<'_, str> {
+        match self {
+            CommandLine::Own(line) => Cow::Borrowed(line),
+            CommandLine::Shaped(shape) if shape.contains(CommandShapes::NAME) => {
+                Cow::Owned(shape.replace(CommandShapes::NAME, name))
+            }
+            CommandLine::Shaped(shape) => Cow::Borrowed(shape),
+        }
+    }
+}
+
+/// The distinct shapes of command lines seen (see [`CommandLine`]), each
+/// kept once for all the targets whose line has it.
+#[derive(Debug, Default)]
+pub struct CommandShapes {
+    shapes: std::collections::HashSet<Arc<str>>,
+    scratch: String,
+}
+
+impl CommandShapes {
+    /// What stands for the name in a shape: a character no command line or
+    /// env name is expected to hold (one that does is kept as it is).
+    pub const NAME: char = '\0';
+
+    /// `line`, run by the target `name`, as a [`CommandLine`] that gives it back.
+    pub fn keep(&mut self, line: &str, name: &str) -> CommandLine {
+        if line.contains(Self::NAME) || name.contains(Self::NAME) {
+            return CommandLine::Own(line.into());
+        }
+        self.scratch.clear();
+        let mut rest = line;
+        if !name.is_empty() {
+            while let Some(at) = rest.find(name) {
+                self.scratch.push_str(&rest[..at]);
+                self.scratch.push(Self::NAME);
+                rest = &rest[at + name.len()..];
+            }
+        }
+        self.scratch.push_str(rest);
+        if let Some(shape) = self.shapes.get(self.scratch.as_str()) {
+            return CommandLine::Shaped(Arc::clone(shape));
+        }
+        let shape: Arc<str> = Arc::from(self.scratch.as_str());
+        self.shapes.insert(Arc::clone(&shape));
+        CommandLine::Shaped(shape)
+    }
 }
 
 /// A link worth following for a failing target.
@@ -804,10 +870,15 @@ impl Target {
     }
 
     /// The command that matters: the failing one, else the last one tox ran.
-    pub fn command_line(&self) -> Option<&str> {
+    pub fn command_line(&self) -> Option<Cow<'_, str>> {
         match &self.exit {
-            Some(e) if !e.setup_step && !e.command.is_empty() => Some(e.command.as_str()),
-            _ => self.last_command.as_deref(),
+            Some(e) if !e.setup_step && !e.command.is_empty() => {
+                Some(Cow::from(e.command.as_str()))
+            }
+            _ => {
+                let c = self.last_command.as_ref()?;
+                Some(c.expand(self.name.as_str()))
+            }
         }
     }
 
@@ -1409,5 +1480,43 @@ mod tests {
             (c.total, c.passed, c.failed, c.skipped, c.flaky),
             (3, 1, 1, 1, 1)
         );
+    }
+
+    /// A kept command line gives back the line as printed, whatever it holds;
+    /// envs whose lines differ only by their name share one shape.
+    #[test]
+    fn command_lines_come_back_as_printed_and_share_their_shape() {
+        let mut shapes = CommandShapes::default();
+        let line = |env: &str| {
+            format!(
+                "python -m pytest tests/redis -o junit_suite_name={env} --junitxml=/w/.junitxml-{env}"
+            )
+        };
+        let a = shapes.keep(&line("py3.8-redis-v5.3.1"), "py3.8-redis-v5.3.1");
+        let b = shapes.keep(&line("py3.12-redis-v5.3.1"), "py3.12-redis-v5.3.1");
+        match (&a, &b) {
+            (CommandLine::Shaped(x), CommandLine::Shaped(y)) => assert!(Arc::ptr_eq(x, y)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(a.expand("py3.8-redis-v5.3.1"), line("py3.8-redis-v5.3.1"));
+        assert_eq!(b.expand("py3.12-redis-v5.3.1"), line("py3.12-redis-v5.3.1"));
+        let cases = [
+            ("pytest tests", "py3.12-a"),
+            ("aaaa", "aa"),
+            ("aaa", "aa"),
+            ("py3.12", "py3.12"),
+            ("x py3.12py3.12 y py3.12", "py3.12"),
+            ("pytest -k 'a\0b' py3", "py3"),
+            ("tox -e é-py3 é", "é"),
+            ("pytest", ""),
+        ];
+        for (line, name) in cases {
+            let kept = shapes.keep(line, name);
+            assert_eq!(kept.expand(name), line, "{line:?} for {name:?}");
+        }
+        assert!(matches!(
+            shapes.keep("pytest -k 'a\0b'", "b"),
+            CommandLine::Own(_)
+        ));
     }
 }

@@ -155,7 +155,7 @@ fn colored_log_is_read_like_a_plain_one() {
         .find(|t| t.name.as_str() == "py3.12-markupsafe-v2.1.5")
         .unwrap();
     assert_eq!(
-        t.command_line(),
+        t.command_line().as_deref(),
         Some(
             "python -m pytest tests/test_markupsafe.py -o junit_suite_name=py3.12-markupsafe-v2.1.5 --junitxml=/home/runner/work/toxproject/toxproject/junit/.junitxml-py3.12-markupsafe-v2.1.5"
         )

@@ -22,9 +22,9 @@ use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 
 use crate::model::{
-    Category, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE, MAX_OUTPUT_LINE,
-    MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName,
-    TargetStatus, TestCounts, Warning, push_sparing, push_truncated, truncate_str,
+    Category, CommandShapes, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE,
+    MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target,
+    TargetName, TargetStatus, TestCounts, Warning, push_sparing, push_truncated, truncate_str,
 };
 
 /// Longest command line kept.
@@ -59,6 +59,8 @@ pub struct Aggregator {
     logs_read: usize,
     /// Logs are read and parsed on a second thread while this one aggregates.
     reader: Option<LogPipe>,
+    /// The command lines' shapes, shared by the targets.
+    commands: CommandShapes,
 }
 
 /// Test counts summed over a target's JUnit files.
@@ -537,12 +539,16 @@ impl Aggregator {
                 b.push_output(src, text, budget);
             }
             LogEvent::Command { env, command } => {
+                // Only the last one is reported; its shape is kept once for
+                // all the envs whose line has it.
+                let line = if command.len() <= MAX_COMMAND {
+                    self.commands.keep(command, env)
+                } else {
+                    self.commands.keep(&truncate_str(command, MAX_COMMAND), env)
+                };
                 let (b, budget) = self.mentioned(src, env);
                 b.in_setup = false;
-                // Only the last one is reported: its buffer is reused.
-                let kept = b.target.last_command.get_or_insert_default();
-                kept.clear();
-                push_truncated(kept, command, MAX_COMMAND);
+                b.target.last_command = Some(line);
                 b.push_output(src, text, budget);
             }
             LogEvent::Exit {

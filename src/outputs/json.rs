@@ -1,6 +1,7 @@
 //! The JSON report: a stable, documented contract (`schema/report.schema.json`).
 //! Field names are never renamed; later versions only add fields.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 
 use serde::Serialize;
@@ -51,7 +52,7 @@ struct JsonTarget<'a> {
     latest: bool,
     status: TargetStatus,
     exit_code: Option<i32>,
-    command: Option<&'a str>,
+    command: Option<Cow<'a, str>>,
     reproduce: Option<String>,
     junit_files: &'a [String],
     failures: &'a [Failure],
