@@ -414,7 +414,10 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
             .iter()
             .filter_map(|x| config.test_reason(&x.test))
             .collect();
-        let all_tests_known = !t.failures.is_empty() && test_reasons.len() == t.failures.len();
+        // Every failing test, so none counted but not listed.
+        let all_tests_known = !t.failures.is_empty()
+            && t.failures_omitted == 0
+            && test_reasons.len() == t.failures.len();
         if let Some(reason) = suite_reason.or(all_tests_known.then(|| test_reasons[0])) {
             signals.push(format!("known flaky (.github/tox-triage.yml): {reason}"));
             signals.extend(category_signals);
@@ -514,6 +517,39 @@ fn release_links(name: &TargetName, facts: &Facts, verdict: Verdict) -> ThinVec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Known flaky tests make a suspected flake only when every failing test
+    /// is known: not when some were counted but not listed.
+    #[test]
+    fn known_flaky_tests_need_every_failing_test_listed() {
+        let config = Config::parse(
+            "known-flaky:\n  - test: \"tests/test_net*\"\n    reason: the server is slow\n",
+            "tox-triage.yml",
+        )
+        .unwrap();
+        let name = TargetName::parse("py3.12-requests");
+        let mut t = Target::new(name.clone());
+        t.status = TargetStatus::Fail;
+        t.add_failure(crate::model::Failure {
+            test: "tests/test_net.py::test_get".to_owned(),
+            kind: crate::model::FailureKind::Failure,
+            message: "AssertionError".to_owned(),
+            details: String::new(),
+            attempts: 1,
+            source: crate::model::FailureSource::Log,
+            category: Category::Assertion,
+            evidence: None,
+        });
+        let known = "known flaky (.github/tox-triage.yml): the server is slow";
+        let (verdict, signals) = decide(&t, &name, Some(&config));
+        assert_eq!(
+            (verdict, signals[0].as_str()),
+            (Verdict::SuspectedFlake, known)
+        );
+        t.failures_omitted = 1;
+        let (_, signals) = decide(&t, &name, Some(&config));
+        assert!(signals.iter().all(|s| s != known), "{signals:?}");
+    }
 
     /// Each key's Pythons, failed then passed, each in Python order and once,
     /// whatever order the runs came in; a key that ran nowhere has none.
