@@ -15,6 +15,7 @@ use hashbrown::HashTable;
 use std::io::Read;
 use thin_vec::ThinVec;
 
+use crate::analysis::categories;
 use crate::analysis::junit_file::{JunitFileResult, SMALL_RUN, read_junit};
 
 use crate::inputs::logpipe::LogPipe;
@@ -22,9 +23,10 @@ use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 
 use crate::model::{
-    Category, CommandShapes, ExitLine, Failure, FailureSource, JobRef, MAX_MESSAGE,
-    MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt, Report, Target,
-    TargetName, TargetStatus, TestCounts, Warning, push_sparing, push_truncated, truncate_str,
+    Category, CommandShapes, ExitLine, Failure, FailureSource, JobRef, MAX_FAILURES_PER_TARGET,
+    MAX_MESSAGE, MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt,
+    Report, Target, TargetName, TargetStatus, TestCounts, Warning, push_sparing, push_truncated,
+    truncate_str,
 };
 
 /// Longest command line kept.
@@ -90,6 +92,9 @@ struct Builder {
     ring_source: Option<usize>,
     /// Durations came from tox's summary (which has the setup/cmd split).
     summary_times: bool,
+    /// The kinds of failure listed, once the failures budget is spent (see
+    /// [`Builder::admit`]); a bit per [`Category`].
+    listed_kinds: Option<u32>,
 }
 
 impl Builder {
@@ -102,6 +107,7 @@ impl Builder {
             ring: Ring::default(),
             ring_source: None,
             summary_times: false,
+            listed_kinds: None,
         }
     }
 
@@ -152,6 +158,44 @@ impl Builder {
         }
     }
 
+    /// Whether the target may list the failure `f` (else it only counts it).
+    /// Within the failures budget, any. Past it: a test it lists already
+    /// (the records merge), its first failure, and a failure of a kind it
+    /// lists none of. The verdict looks at the kinds of a target's failures
+    /// and shows the first example of each, so those are kept.
+    fn admit(&mut self, f: &Failure, budget: &mut Budget) -> bool {
+        let listed = &self.target.failures;
+        if listed.len() >= MAX_FAILURES_PER_TARGET || listed.iter().any(|e| e.test == f.test) {
+            // Merged, or counted by the target itself.
+            return true;
+        }
+        // A message pytest cut may be completed later from the output (see
+        // `complete_log_messages`), up to its limit: counted at that.
+        let message = if f.source == FailureSource::Log
+            && (f.message.is_empty() || f.message.ends_with("..."))
+        {
+            MAX_MESSAGE
+        } else {
+            f.message.len()
+        };
+        let cost = std::mem::size_of::<Failure>() + f.test.len() + message;
+        if !listed.is_empty() && budget.failures + cost > FAILURES_BUDGET {
+            let kinds = *self
+                .listed_kinds
+                .get_or_insert_with(|| listed.iter().fold(0, |k, e| k | kind_bit(e)));
+            let kind = kind_bit(f);
+            if kinds & kind != 0 {
+                budget.failures_dropped += 1;
+                return false;
+            }
+            self.listed_kinds = Some(kinds | kind);
+        } else if let Some(kinds) = &mut self.listed_kinds {
+            *kinds |= kind_bit(f);
+        }
+        budget.failures += cost;
+        true
+    }
+
     fn push_output(&mut self, source: usize, text: &str, budget: &mut Budget) {
         if self.ring_source != Some(source) {
             self.settle_output(budget);
@@ -168,6 +212,9 @@ const OUTPUT_BUDGET: usize = 12 << 20;
 const DETAILS_BUDGET: usize = 12 << 20;
 /// Lines an excerpt keeps once the budget is spent.
 const SHORT_EXCERPT: usize = 5;
+/// Failing tests listed in all (their records, ids and messages); past it, a
+/// target that lists one already counts the others in `failures_omitted`.
+const FAILURES_BUDGET: usize = 4 << 20;
 
 /// What the aggregation has kept so far.
 #[derive(Debug, Default)]
@@ -180,6 +227,10 @@ struct Budget {
     shortened: u64,
     /// Tracebacks dropped for want of room.
     details_dropped: u64,
+    /// Bytes of the failures listed.
+    failures: usize,
+    /// Failing tests counted but not listed for want of room.
+    failures_dropped: u64,
 }
 
 impl Budget {
@@ -192,6 +243,11 @@ impl Budget {
         self.details += details.len();
         details.to_owned()
     }
+}
+
+/// A failure's kind as the verdict will first see it, as a bit.
+fn kind_bit(f: &Failure) -> u32 {
+    1 << categories::classify(&f.message, &f.details).0 as u32
 }
 
 /// Spare ring buffers, so that an env's output does not grow one.
@@ -622,7 +678,7 @@ impl Aggregator {
                 let (b, budget) = self.entry(env);
                 b.push_output(src, text, budget);
                 if let Some(s) = pytest::short_summary(text) {
-                    b.target.add_failure(Failure {
+                    let f = Failure {
                         test: truncate_str(s.test, MAX_TEST_ID),
                         kind: s.kind,
                         message: truncate_str(s.message, MAX_MESSAGE),
@@ -631,7 +687,12 @@ impl Aggregator {
                         source: FailureSource::Log,
                         category: Category::Unknown,
                         evidence: None,
-                    });
+                    };
+                    if b.admit(&f, budget) {
+                        b.target.add_failure(f);
+                    } else {
+                        b.target.failures_omitted += 1;
+                    }
                 } else if let Some(path) = pytest::missing_path(text) {
                     if b.target.missing_paths.len() < 20
                         && !b.target.missing_paths.iter().any(|p| p == path)
@@ -692,8 +753,12 @@ impl Aggregator {
             junit.counts.merge(&tc.counts);
             junit.cases += tc.cases;
             for mut f in tc.failures {
-                f.details = budget.keep_details(&f.details);
-                b.target.add_failure(f);
+                if b.admit(&f, budget) {
+                    f.details = budget.keep_details(&f.details);
+                    b.target.add_failure(f);
+                } else {
+                    b.target.failures_omitted += 1;
+                }
             }
             b.target.failures_omitted += tc.failures_omitted;
             if small_run {
@@ -795,10 +860,10 @@ impl Aggregator {
         // target and its reading state, and the buffer grew by doubling):
         // give the rest back before the verdicts, the peak of memory.
         targets.shrink_to_fit();
-        if budget.shortened + budget.details_dropped > 0 {
+        if budget.shortened + budget.details_dropped + budget.failures_dropped > 0 {
             let w = Warning::general(format!(
-                "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines and {} traceback(s) not kept; the logs have them",
-                budget.shortened, budget.details_dropped
+                "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines, {} traceback(s) not kept and {} failing test(s) counted but not listed; the inputs have them",
+                budget.shortened, budget.details_dropped, budget.failures_dropped
             ));
             if self.warnings.len() < MAX_WARNINGS {
                 self.warnings.push(w);
@@ -996,6 +1061,55 @@ mod tests {
             .unwrap();
         assert_eq!(agg.budget.retained, held(&agg));
         assert_eq!(agg.budget.retained, first, "the same excerpts, held once");
+    }
+
+    /// Past the failures budget, a target lists its first failure, a test it
+    /// lists already, and one failure of each kind; the others are counted.
+    #[test]
+    fn past_the_failures_budget_each_kind_keeps_one_failure() {
+        let failure = |test: &str, message: &str| Failure {
+            test: test.to_owned(),
+            kind: crate::model::FailureKind::Failure,
+            message: message.to_owned(),
+            details: String::new(),
+            attempts: 1,
+            source: FailureSource::Junit,
+            category: Category::Unknown,
+            evidence: None,
+        };
+        let assertion = |t: &str| failure(t, "AssertionError: assert 1 == 2");
+        let network = |t: &str| {
+            failure(
+                t,
+                "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='x', port=443): Max retries exceeded",
+            )
+        };
+        let mut budget = Budget::default();
+        let mut within = Builder::new("py3.12-a");
+        for i in 0..3 {
+            assert!(within.admit(&assertion(&format!("t{i}")), &mut budget));
+        }
+        assert_eq!(budget.failures_dropped, 0);
+        budget.failures = FAILURES_BUDGET;
+        let mut b = Builder::new("py3.12-b");
+        let mut add = |b: &mut Builder, f: Failure| {
+            let admitted = b.admit(&f, &mut budget);
+            if admitted {
+                b.target.add_failure(f);
+            } else {
+                b.target.failures_omitted += 1;
+            }
+            admitted
+        };
+        assert!(add(&mut b, assertion("t1")), "a target's first failure");
+        assert!(add(&mut b, assertion("t1")), "the same test merges");
+        assert!(!add(&mut b, assertion("t2")), "a kind listed already");
+        assert!(add(&mut b, network("t3")), "a new kind");
+        assert!(!add(&mut b, network("t4")));
+        let listed: Vec<&str> = b.target.failures.iter().map(|f| f.test.as_str()).collect();
+        assert_eq!(listed, ["t1", "t3"]);
+        assert_eq!(b.target.failures_omitted, 2);
+        assert_eq!(budget.failures_dropped, 2);
     }
 
     /// The failure messages of `target` after aggregating `log`, with the
