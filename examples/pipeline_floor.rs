@@ -1,6 +1,7 @@
 //! How fast the log pipeline's stages are on their own (for BENCHMARKS.md):
-//! line splitting, then framing removal, then the tox parser, then the whole
-//! aggregation; then what runs after the logs, each stage on its own and the
+//! line splitting, then framing removal, then the tox parser (alone, then as
+//! the reading thread runs it, handing its events over in batches), then the
+//! whole aggregation; then what runs after the logs, each stage on its own and the
 //! best of several rounds (they take tens of milliseconds, where this VM's
 //! noise is of the same size): finishing the targets, verdicts, and the
 //! human, Markdown and JSON outputs.
@@ -12,6 +13,7 @@ use tox_triage::analysis::aggregate::Aggregator;
 use tox_triage::analysis::verdict;
 use tox_triage::inputs::ghlog::LineCleaner;
 use tox_triage::inputs::lines::LineReader;
+use tox_triage::inputs::logpipe::LogPipe;
 use tox_triage::inputs::toxlog::{LogEvent, parse_log};
 use tox_triage::outputs::markdown::{self, MarkdownOptions};
 use tox_triage::outputs::{human, json};
@@ -49,6 +51,22 @@ fn main() {
     })
     .unwrap();
     report("lines + framing + tox parser", t);
+    // The same on the reading thread, its events handed over in batches to
+    // a sink that only counts them: what the reading thread costs in
+    // `analyze`, where it runs beside the aggregation.
+    let t = Instant::now();
+    let mut handed = 0u64;
+    LogPipe::default()
+        .parse(std::fs::File::open(&path).unwrap(), &mut |_: u64,
+                                                          _: &str,
+                                                          e: LogEvent<
+            '_,
+        >| {
+            handed += matches!(e, LogEvent::Output { .. }) as u64;
+        })
+        .unwrap();
+    assert_eq!(handed, events);
+    report("+ batches to a 2nd thread", t);
     let t = Instant::now();
     let mut agg = Aggregator::new();
     agg.add_log(&path, std::fs::File::open(&path).unwrap())
