@@ -5,7 +5,9 @@
 //!
 //! The sink receives exactly the events [`parse_log`] would give it, in the
 //! same order, with the same text: a batch copies each event's line once and
-//! records the event's fields as spans of it.
+//! records the event's fields as spans of it. Consecutive lines of output of
+//! one env share a record (the parser says when the env is unchanged, see
+//! [`LogSink::output`]), so most lines cost the reading thread no record.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,22 +74,18 @@ impl LogPipe {
                     inner: input,
                     abandoned: &abandoned,
                 };
-                let mut batch = self.take_spare();
-                let stats = parse_log(input, &mut |line: u64, text: &str, ev: LogEvent<'_>| {
-                    batch.push(line, text, ev);
-                    if batch.is_full() {
-                        let next = self.take_spare();
-                        // The receiver is gone only if the log is no longer
-                        // wanted (an earlier log failed): stop reading it.
-                        if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                            abandoned.store(true, Ordering::Relaxed);
-                        }
-                    }
-                });
+                let mut filling = Filling {
+                    pipe: self,
+                    batch: self.take_spare(),
+                    full: full_tx,
+                    abandoned: &abandoned,
+                };
+                let stats = parse_log(input, &mut filling);
+                let Filling { batch, full, .. } = filling;
                 if batch.records.is_empty() {
                     self.give_back(batch);
                 } else {
-                    let _ = full_tx.send(batch);
+                    let _ = full.send(batch);
                 }
                 stats
             })?;
@@ -126,6 +124,43 @@ impl LogPipe {
     }
 }
 
+/// The reading thread's sink: events go into a batch, handed over when full.
+struct Filling<'a> {
+    pipe: &'a LogPipe,
+    batch: Batch,
+    full: mpsc::SyncSender<Batch>,
+    abandoned: &'a AtomicBool,
+}
+
+impl Filling<'_> {
+    fn hand_over_if_full(&mut self) {
+        if self.batch.is_full() {
+            let next = self.pipe.take_spare();
+            // The receiver is gone only if the log is no longer wanted (an
+            // earlier log failed): stop reading it.
+            if self
+                .full
+                .send(std::mem::replace(&mut self.batch, next))
+                .is_err()
+            {
+                self.abandoned.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl LogSink for Filling<'_> {
+    fn event(&mut self, line: u64, text: &str, ev: LogEvent<'_>) {
+        self.batch.push(line, text, ev);
+        self.hand_over_if_full();
+    }
+
+    fn output(&mut self, line: u64, text: &str, env: Option<&str>, same_env: bool) {
+        self.batch.push_output(line, text, env, same_env);
+        self.hand_over_if_full();
+    }
+}
+
 /// An input that ends early once nobody wants the rest of it.
 struct Abandonable<'a, R> {
     inner: R,
@@ -160,14 +195,23 @@ const _: () = assert!(std::mem::size_of::<Record>() <= 32);
 
 /// Most events are a line of output whose text is the whole line: those are
 /// held in the record itself (a record is 32 bytes where a whole event is
-/// over 100, and there is one per line), the others in the batch's list.
+/// over 100), and consecutive ones of the same env in one record, the
+/// others in the batch's list.
 #[derive(Debug, Clone)]
 enum Kind {
-    /// `Event::Output` of the record's text.
-    Output { env: Option<Span> },
+    /// `Event::Output` of each of `lines` consecutive lines, which are the
+    /// record's text, joined by `\n` (a line holds none); `env` is
+    /// [`NO_ENV`] for none.
+    Output { env: Span, lines: u32 },
     /// Any other event: its place in [`Batch::events`].
     Other(u32),
 }
+
+/// The env of lines of output that have none.
+const NO_ENV: Span = Span {
+    start: u32::MAX,
+    len: 0,
+};
 
 /// Events of consecutive lines and the text they borrow.
 #[derive(Debug, Default)]
@@ -208,26 +252,63 @@ impl Batch {
     /// `s` as a span: inside the line (at `base` in the text) when it is part
     /// of it, else a copy.
     fn field(&mut self, base: usize, line: &str, s: &str) -> Span {
-        let offset = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
-        if offset <= line.len() && s.len() <= line.len() - offset {
-            span(base + offset, s.len())
-        } else {
-            self.copy(s)
+        match within(line, s) {
+            Some(offset) => span(base + offset, s.len()),
+            None => self.copy(s),
         }
     }
 
-    /// An env that is not on its line: the parser's memory of the current env.
+    /// An env: inside its line (at `base` in the text) when it is part of
+    /// it, else the parser's memory of the current env ([`Batch::kept_env`]).
     fn env(&mut self, base: usize, line: &str, env: &str) -> Span {
+        match within(line, env) {
+            Some(offset) => span(base + offset, env.len()),
+            None => self.kept_env(env),
+        }
+    }
+
+    /// An env that is not on its line, as the last one kept when it is the
+    /// same (lines of output of one env follow each other), else a copy.
+    fn kept_env(&mut self, env: &str) -> Span {
         if let Some(last) = self.last_env
             && self.get(last) == env
         {
             return last;
         }
-        let s = self.field(base, line, env);
-        if s.start as usize >= base + line.len() {
-            self.last_env = Some(s);
-        }
+        let s = self.copy(env);
+        self.last_env = Some(s);
         s
+    }
+
+    /// A line of output (see [`LogSink::output`]): added to the last record
+    /// when that holds the lines of output just before it, of the same env.
+    fn push_output(&mut self, line: u64, text: &str, env: Option<&str>, same_env: bool) {
+        debug_assert!(!text.contains('\n'));
+        if same_env
+            && let Some(last) = self.records.last_mut()
+            && let Kind::Output { lines, .. } = &mut last.kind
+            && last.line + u64::from(*lines) == line
+            && last.text.start as usize + last.text.len as usize == self.text.len()
+        {
+            self.text.push('\n');
+            self.text.push_str(text);
+            last.text.len += 1 + text.len() as u32;
+            *lines += 1;
+            return;
+        }
+        // An env that is not on the line is found or copied first, so that
+        // the line ends the text and the next lines of the run can follow it.
+        let env = match env {
+            None => NO_ENV,
+            Some(e) => self.env(self.text.len(), text, e),
+        };
+        let base = self.text.len();
+        self.text.push_str(text);
+        self.records.push(Record {
+            line,
+            text: span(base, text.len()),
+            kind: Kind::Output { env, lines: 1 },
+        });
     }
 
     fn push(&mut self, line: u64, text: &str, ev: LogEvent<'_>) {
@@ -238,7 +319,8 @@ impl Batch {
                 if out.as_ptr() == text.as_ptr() && out.len() == text.len() =>
             {
                 Kind::Output {
-                    env: env.map(|e| self.env(base, text, e)),
+                    env: env.map_or(NO_ENV, |e| self.env(base, text, e)),
+                    lines: 1,
                 }
             }
             ev => {
@@ -262,19 +344,36 @@ impl Batch {
     fn replay<S: LogSink>(&self, sink: &mut S) {
         for r in &self.records {
             let text = self.get(r.text);
-            let ev = match r.kind {
-                Kind::Output { env } => LogEvent::Output {
-                    env: env.map(|e| self.get(e)),
-                    text,
-                },
-                Kind::Other(i) => match self.events.get(i as usize) {
-                    Some(e) => e.clone().map(|_, s| self.get(s)),
-                    None => continue,
-                },
-            };
-            sink.event(r.line, text, ev);
+            match r.kind {
+                Kind::Output { env, lines } => {
+                    let env = (env != NO_ENV).then(|| self.get(env));
+                    if lines == 1 {
+                        sink.event(r.line, text, LogEvent::Output { env, text });
+                    } else {
+                        // (`memchr`: `str::split` costs some 150 instructions a line.)
+                        let ends = memchr::memchr_iter(b'\n', text.as_bytes());
+                        let mut from = 0;
+                        for (line, end) in (r.line..).zip(ends.chain([text.len()])) {
+                            let text = text.get(from..end).unwrap_or("");
+                            sink.event(line, text, LogEvent::Output { env, text });
+                            from = end + 1;
+                        }
+                    }
+                }
+                Kind::Other(i) => {
+                    if let Some(e) = self.events.get(i as usize) {
+                        sink.event(r.line, text, e.clone().map(|_, s| self.get(s)));
+                    }
+                }
+            }
         }
     }
+}
+
+/// Where `s` starts in `line`, when it is a part of it.
+fn within(line: &str, s: &str) -> Option<usize> {
+    let offset = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    (offset <= line.len() && s.len() <= line.len() - offset).then_some(offset)
 }
 
 /// Offsets fit in `u32`: a batch is handed over at [`BATCH_TEXT`] bytes, and
@@ -342,6 +441,94 @@ mod tests {
         assert!(
             !pipe.spare.lock().unwrap().is_empty(),
             "batches kept for the next log"
+        );
+    }
+
+    /// Every fixture log, and a long one made of them.
+    fn fixture_logs() -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        walk(&dir)
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "log" || e == "txt"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
+    /// The parser's hint that a line of output has the env of the one
+    /// before is never wrong, and it is given for most lines.
+    #[test]
+    fn the_same_env_hint_holds() {
+        struct Check {
+            last: Option<Option<String>>,
+            hinted: usize,
+            lines: usize,
+        }
+        impl LogSink for Check {
+            fn event(&mut self, _: u64, _: &str, _: LogEvent<'_>) {}
+            fn output(&mut self, line: u64, _: &str, env: Option<&str>, same_env: bool) {
+                let env = env.map(str::to_owned);
+                if same_env {
+                    assert_eq!(self.last.as_ref(), Some(&env), "line {line}");
+                    self.hinted += 1;
+                }
+                self.lines += 1;
+                self.last = Some(env);
+            }
+        }
+        let mut check = Check {
+            last: None,
+            hinted: 0,
+            lines: 0,
+        };
+        for log in fixture_logs() {
+            check.last = None;
+            parse_log(&log[..], &mut check).unwrap();
+        }
+        assert!(check.lines > 5000, "{} lines", check.lines);
+        assert!(
+            2 * check.hinted > check.lines,
+            "{} of {}",
+            check.hinted,
+            check.lines
+        );
+    }
+
+    /// Lines of output of one env go into one record only when they follow
+    /// each other with nothing between them; they come back one by one.
+    #[test]
+    fn runs_of_output_lines_come_back_line_by_line() {
+        let mut b = Batch::default();
+        b.push_output(1, "a", Some("py3.12-x"), false);
+        b.push_output(2, "", Some("py3.12-x"), true);
+        b.push_output(3, "b", Some("py3.12-x"), true);
+        // A line without an event between: not the same run.
+        b.push_output(5, "c", Some("py3.12-x"), true);
+        b.push(
+            6,
+            "py3.12-x: exit 1 (0.1 seconds)",
+            LogEvent::StepError { message: "x" },
+        );
+        b.push_output(7, "d", Some("py3.12-x"), true);
+        b.push_output(8, "e", None, false);
+        b.push_output(9, "", None, true);
+        assert_eq!(b.records.len(), 5);
+        let mut got = Vec::new();
+        b.replay(&mut |line: u64, text: &str, ev: LogEvent<'_>| {
+            got.push(format!("{line} {text:?} {:?}", ev.env()));
+        });
+        let env = "Some(\"py3.12-x\")";
+        assert_eq!(
+            got,
+            [
+                format!("1 \"a\" {env}"),
+                format!("2 \"\" {env}"),
+                format!("3 \"b\" {env}"),
+                format!("5 \"c\" {env}"),
+                "6 \"py3.12-x: exit 1 (0.1 seconds)\" None".to_owned(),
+                format!("7 \"d\" {env}"),
+                "8 \"e\" None".to_owned(),
+                "9 \"\" None".to_owned(),
+            ]
         );
     }
 

@@ -116,6 +116,15 @@ pub trait LogSink {
     /// One event. `line` is the 1-based line number in the input, `text` the
     /// cleaned line the event came from.
     fn event(&mut self, line: u64, text: &str, event: LogEvent<'_>);
+
+    /// A line of output that names no env: the event `Event::Output { env,
+    /// text }`, most of a log's lines. `same_env` says that `env` is the env
+    /// of the previous call of `output` (a hint, which a sink may use to
+    /// skip comparing it; it may be false when the env is the same).
+    fn output(&mut self, line: u64, text: &str, env: Option<&str>, same_env: bool) {
+        let _ = same_env;
+        self.event(line, text, LogEvent::Output { env, text });
+    }
 }
 
 impl<F: FnMut(u64, &str, LogEvent<'_>)> LogSink for F {
@@ -138,6 +147,12 @@ pub struct ToxLogParser {
     in_summary: bool,
     /// tox 3's `___ summary ___` header was seen.
     tox3_summary: bool,
+    /// Counts the lines that may have changed the state above (which env a
+    /// line of output belongs to): the lines of output between two changes
+    /// belong to the same env.
+    state: u64,
+    /// `state` at the last line of output.
+    state_at_output: Option<u64>,
 }
 
 /// Reads a whole log from `input`, cleaning framing, and feeds `sink`.
@@ -184,6 +199,9 @@ impl ToxLogParser {
 
     /// Feeds one cleaned line.
     pub fn feed<S: LogSink>(&mut self, line: u64, cleaned: Cleaned<'_>, sink: &mut S) {
+        if let Cleaned::Marker(_) = cleaned {
+            self.state += 1;
+        }
         match cleaned {
             Cleaned::Marker(Marker::Group(title)) => {
                 if title.starts_with("Run ") {
@@ -210,6 +228,7 @@ impl ToxLogParser {
     fn text_line<S: LogSink>(&mut self, line: u64, text: &str, sink: &mut S) {
         let lead = Lead::of(text);
         if let Some(ev) = self.tox4_line(lead).or_else(|| self.tox3_line(text, lead)) {
+            self.state += 1;
             if ev.env() == Some(CURRENT_ENV) {
                 // A tox 3 line that refers to the env being worked on without naming it.
                 let current = self.last_env.clone();
@@ -223,21 +242,27 @@ impl ToxLogParser {
             return;
         }
         if let Some(envs) = selection(text) {
+            self.state += 1;
             self.new_run();
             sink.event(line, text, LogEvent::Selection { envs });
             return;
         }
-        if self.in_summary {
-            sink.event(line, text, LogEvent::Output { env: None, text });
-            return;
-        }
-        if let Some(env) = pytest_env_hint(text) {
+        if !self.in_summary
+            && let Some(env) = pytest_env_hint(text)
+        {
             // pytest is running in that env: its output follows.
+            self.state += 1;
             self.set_last_env(env);
             self.start_running(env);
         }
-        let env = self.attribute();
-        sink.event(line, text, LogEvent::Output { env, text });
+        let same_env = self.state_at_output == Some(self.state);
+        self.state_at_output = Some(self.state);
+        let env = if self.in_summary {
+            None
+        } else {
+            self.attribute()
+        };
+        sink.output(line, text, env, same_env);
     }
 
     /// Which environment an unprefixed line belongs to. The env of the last
