@@ -213,7 +213,8 @@ const DETAILS_BUDGET: usize = 12 << 20;
 /// Lines an excerpt keeps once the budget is spent.
 const SHORT_EXCERPT: usize = 5;
 /// Failing tests listed in all (their records, ids and messages); past it, a
-/// target that lists one already counts the others in `failures_omitted`.
+/// target lists its first failure and one of each kind, and counts the
+/// others in `failures_omitted` (see [`Builder::admit`]).
 const FAILURES_BUDGET: usize = 4 << 20;
 
 /// What the aggregation has kept so far.

@@ -223,6 +223,9 @@ struct Batch {
     /// The env most recently copied into `text` for an event that does not
     /// name it on its line (pytest's output): the next such event reuses it.
     last_env: Option<Span>,
+    /// The last record is lines of output given by [`Batch::push_output`],
+    /// which the next one may join when it has the same env.
+    run_open: bool,
 }
 
 impl Batch {
@@ -235,6 +238,7 @@ impl Batch {
         self.records.clear();
         self.events.clear();
         self.last_env = None;
+        self.run_open = false;
     }
 
     fn get(&self, s: Span) -> &str {
@@ -285,6 +289,7 @@ impl Batch {
     fn push_output(&mut self, line: u64, text: &str, env: Option<&str>, same_env: bool) {
         debug_assert!(!text.contains('\n'));
         if same_env
+            && self.run_open
             && let Some(last) = self.records.last_mut()
             && let Kind::Output { lines, .. } = &mut last.kind
             && last.line + u64::from(*lines) == line
@@ -309,9 +314,11 @@ impl Batch {
             text: span(base, text.len()),
             kind: Kind::Output { env, lines: 1 },
         });
+        self.run_open = true;
     }
 
     fn push(&mut self, line: u64, text: &str, ev: LogEvent<'_>) {
+        self.run_open = false;
         let base = self.text.len();
         self.text.push_str(text);
         let kind = match ev {
@@ -509,9 +516,21 @@ mod tests {
             LogEvent::StepError { message: "x" },
         );
         b.push_output(7, "d", Some("py3.12-x"), true);
-        b.push_output(8, "e", None, false);
-        b.push_output(9, "", None, true);
-        assert_eq!(b.records.len(), 5);
+        // An output event given as an event is a record of its own, which
+        // the next line of output does not join (whatever the hint says).
+        let f = "py3.12-y: f";
+        b.push(
+            8,
+            f,
+            LogEvent::Output {
+                env: Some(&f[..8]),
+                text: f,
+            },
+        );
+        b.push_output(9, "g", Some("py3.12-z"), true);
+        b.push_output(10, "e", None, false);
+        b.push_output(11, "", None, true);
+        assert_eq!(b.records.len(), 7);
         let mut got = Vec::new();
         b.replay(&mut |line: u64, text: &str, ev: LogEvent<'_>| {
             got.push(format!("{line} {text:?} {:?}", ev.env()));
@@ -526,8 +545,10 @@ mod tests {
                 format!("5 \"c\" {env}"),
                 "6 \"py3.12-x: exit 1 (0.1 seconds)\" None".to_owned(),
                 format!("7 \"d\" {env}"),
-                "8 \"e\" None".to_owned(),
-                "9 \"\" None".to_owned(),
+                "8 \"py3.12-y: f\" Some(\"py3.12-y\")".to_owned(),
+                "9 \"g\" Some(\"py3.12-z\")".to_owned(),
+                "10 \"e\" None".to_owned(),
+                "11 \"\" None".to_owned(),
             ]
         );
     }
