@@ -414,14 +414,7 @@ mod tests {
     /// logs), and a long one made of them, which spans many batches.
     #[test]
     fn threaded_reading_gives_the_same_events() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut logs = Vec::new();
-        for entry in walk(&dir) {
-            let name = entry.to_string_lossy();
-            if name.ends_with(".log") || name.ends_with(".txt") {
-                logs.push(std::fs::read(&entry).unwrap());
-            }
-        }
+        let mut logs = fixture_logs();
         assert!(logs.len() >= 8, "{} logs", logs.len());
         let mut long = Vec::new();
         while long.len() < 3 * BATCH_TEXT {
@@ -451,7 +444,7 @@ mod tests {
         );
     }
 
-    /// Every fixture log, and a long one made of them.
+    /// Every fixture log (`.log` and `.txt` files under tests/fixtures).
     fn fixture_logs() -> Vec<Vec<u8>> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         walk(&dir)
