@@ -55,7 +55,7 @@ struct Places {
     suite_start: u16,
     suite_end: u16,
     /// The version runs from here to the end of the name.
-    version: Option<(u16, Version)>,
+    version: Option<(u16, VersionKey)>,
     latest: bool,
 }
 
@@ -76,7 +76,18 @@ pub struct TargetParts<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PackageVersion<'a> {
     text: &'a str,
-    parsed: &'a Version,
+    key: &'a VersionKey,
+}
+
+/// What a version is ordered by. Most versions are plain releases
+/// (`6.4.0`), which one number orders; a parsed PEP 440 version costs an
+/// allocation of about 150 bytes, and a distinct target has one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum VersionKey {
+    /// [`fast_key`] of the text.
+    Release(u64),
+    /// Any other version.
+    Parsed(Version),
 }
 
 impl<'a> PackageVersion<'a> {
@@ -85,18 +96,98 @@ impl<'a> PackageVersion<'a> {
         self.text
     }
 
-    /// The parsed version, for ordering.
-    pub fn version(&self) -> &'a Version {
-        self.parsed
+    /// The PEP 440 version: made from the release for a plain release
+    /// (equal to it, trailing zeros aside, which PEP 440 ignores).
+    pub fn version(&self) -> Cow<'a, Version> {
+        match self.key {
+            VersionKey::Release(key) => Cow::Owned(Version::new(release_parts(*key))),
+            VersionKey::Parsed(v) => Cow::Borrowed(v),
+        }
+    }
+
+    /// The text is its own normal form, as most versions in names are: see
+    /// [`is_normal_release`].
+    pub fn is_normal(&self) -> bool {
+        matches!(self.key, VersionKey::Release(_)) || is_normal_release(self.text)
     }
 }
 
+/// PEP 440 order, then the text as written (`1.0` before `1.0.0`, which
+/// PEP 440 holds equal).
 impl Ord for PackageVersion<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.parsed
-            .cmp(other.parsed)
-            .then_with(|| self.text.cmp(other.text))
+        let pep440 = match (self.key, other.key) {
+            (VersionKey::Release(a), VersionKey::Release(b)) => a.cmp(b),
+            (VersionKey::Release(a), VersionKey::Parsed(b)) => release_cmp(*a, b),
+            (VersionKey::Parsed(a), VersionKey::Release(b)) => release_cmp(*b, a).reverse(),
+            (VersionKey::Parsed(a), VersionKey::Parsed(b)) => a.cmp(b),
+        };
+        pep440.then_with(|| self.text.cmp(other.text))
     }
+}
+
+/// PEP 440's order of the plain release with [`fast_key`] `key` and `v`,
+/// without making a [`Version`] of the release.
+fn release_cmp(key: u64, v: &Version) -> Ordering {
+    if v.min().is_some() || v.max().is_some() {
+        // Bounds used by specifiers; a name never holds one.
+        return Version::new(release_parts(key)).cmp(v);
+    }
+    if v.epoch() > 0 {
+        return Ordering::Less;
+    }
+    let mut own = release_parts(key);
+    let mut theirs = v.release().iter().copied();
+    // Compared part by part, a missing part being a zero.
+    loop {
+        match (own.next(), theirs.next()) {
+            (None, None) => break,
+            (a, b) => match a.unwrap_or(0).cmp(&b.unwrap_or(0)) {
+                Ordering::Equal => {}
+                other => return other,
+            },
+        }
+    }
+    // The same release: pre-releases, and development releases of the
+    // release itself, come before it; post-releases (and their development
+    // releases) and local versions after it.
+    if v.pre().is_some() || (v.dev().is_some() && v.post().is_none()) {
+        Ordering::Greater
+    } else if v.post().is_some() || !v.local().is_empty() {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    }
+}
+
+/// The four parts of a [`fast_key`].
+fn release_parts(key: u64) -> impl Iterator<Item = u64> {
+    (0..4u32).map(move |i| (key >> (48 - 16 * i)) & 0xffff)
+}
+
+/// A release of at most four parts below 65,536, written in normal form
+/// (`6.4.0`), as one number of 16 bits a part: ordered as PEP 440 orders
+/// such releases (a missing part is a zero, so `1.0` equals `1.0.0`).
+fn fast_key(text: &str) -> Option<u64> {
+    if !is_normal_release(text) {
+        return None;
+    }
+    let mut key = 0u64;
+    for (i, part) in text.split('.').enumerate() {
+        let n: u16 = part.parse().ok()?;
+        let shift = 48u32.checked_sub(16 * u32::try_from(i).ok()?)?;
+        key |= u64::from(n) << shift;
+    }
+    Some(key)
+}
+
+/// A release written in PEP 440 normal form (`6.4.0`, not `6.04` or
+/// `6.4rc1`), as most target names write their version: its normal form is
+/// itself, without formatting the parsed version.
+pub(crate) fn is_normal_release(text: &str) -> bool {
+    // (An empty text is one empty part, which is not digits.)
+    text.split('.')
+        .all(|n| is_digits(n) && (n == "0" || !n.starts_with('0')))
 }
 
 impl PartialOrd for PackageVersion<'_> {
@@ -145,9 +236,9 @@ impl TargetName {
         Some(TargetParts {
             python: self.text.get(raw.len()..).unwrap_or(""),
             suite: at(p.suite_start, p.suite_end as usize),
-            version: p.version.as_ref().map(|(start, parsed)| PackageVersion {
+            version: p.version.as_ref().map(|(start, key)| PackageVersion {
                 text: at(*start, raw.len()),
-                parsed,
+                key,
             }),
             latest: p.latest,
         })
@@ -316,11 +407,13 @@ fn parse_parts(raw: &str) -> Option<(Python<'_>, Places)> {
     while let Some(pos) = rest[..search_end].rfind("-v") {
         let candidate = &rest[pos + 2..];
         if candidate.starts_with(|c: char| c.is_ascii_digit())
-            && let Ok(version) = Version::from_str(candidate)
             && pos > 0
+            && let Some(key) = fast_key(candidate)
+                .map(VersionKey::Release)
+                .or_else(|| Version::from_str(candidate).ok().map(VersionKey::Parsed))
         {
             let start = at(suite_start + pos + 2);
-            return Some((python, places(pos, Some((start, version)), false)));
+            return Some((python, places(pos, Some((start, key)), false)));
         }
         search_end = pos;
     }
@@ -1445,6 +1538,83 @@ mod tests {
             let t = TargetName::parse(name);
             assert_eq!(t.as_str(), name);
             assert!(t.parts().is_none(), "{name}");
+        }
+    }
+
+    /// Plain releases are ordered by their fast keys, and against other
+    /// versions without a parsed version of their own: every pair orders
+    /// as PEP 440 orders the parsed versions, then by the text.
+    #[test]
+    fn versions_order_as_pep440_without_parsing_releases() {
+        let texts = [
+            "1.0",
+            "1.0.0",
+            "1.0.0.0",
+            "1",
+            "1.2",
+            "1.10",
+            "1.2rc1",
+            "1.2.0.post1",
+            "1.2.post1.dev2",
+            "1.2.dev1",
+            "1.2a1.dev1",
+            "1.2+local",
+            "1.2.0+local.7",
+            "2024.1.15",
+            "20240115",
+            "1.2.3.4",
+            "1.2.3.4.5",
+            "1.2.3.4.0",
+            "0",
+            "0.0.1",
+            "65535.1",
+            "65536.1",
+            "4.0.0b2",
+            "0.9.1",
+            "0.14",
+            "1.0a1",
+            "1.0.dev3",
+            "2.0",
+            "1.02",
+            "6.04",
+            "1.0-rc1",
+        ];
+        let names: Vec<TargetName> = texts
+            .iter()
+            .map(|t| TargetName::parse(&format!("py3.12-x-v{t}")))
+            .collect();
+        let mut releases = 0;
+        for a in &names {
+            let a = a.version().unwrap();
+            releases += usize::from(matches!(a.key, VersionKey::Release(_)));
+            let pa = Version::from_str(a.as_str()).unwrap();
+            for b in &names {
+                let b = b.version().unwrap();
+                let pb = Version::from_str(b.as_str()).unwrap();
+                let want = pa.cmp(&pb).then_with(|| a.as_str().cmp(b.as_str()));
+                assert_eq!(a.cmp(&b), want, "{a} vs {b}");
+                assert_eq!(*a.version(), pa, "{a}");
+            }
+        }
+        assert_eq!(releases, 14);
+        // An epoch (a name cannot hold one: `!` is not in env names).
+        let epoch = Version::from_str("1!0.5").unwrap();
+        assert_eq!(
+            release_cmp(fast_key("2024.1").unwrap(), &epoch),
+            Ordering::Less
+        );
+        assert_eq!(fast_key("1.2.3.4"), Some(0x0001_0002_0003_0004));
+        assert_eq!(fast_key("1.0"), fast_key("1.0.0"));
+        for none in [
+            "1.2.3.4.5",
+            "65536.1",
+            "20240115",
+            "1.2rc1",
+            "1!0.5",
+            "1.02",
+            "",
+        ] {
+            assert_eq!(fast_key(none), None, "{none}");
         }
     }
 

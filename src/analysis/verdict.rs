@@ -29,7 +29,7 @@ use crate::inputs::config::Config;
 use crate::inputs::toxini::ToxIni;
 use crate::model::{
     Category, Facts, Link, PackageVersion, Report, Target, TargetName, TargetParts, TargetStatus,
-    Verdict, is_digits, python_order,
+    Verdict, python_order,
 };
 
 /// What the verdicts may use besides the report.
@@ -57,7 +57,7 @@ fn key_from<'a>(name: &'a str, parts: Option<TargetParts<'a>>) -> Key<'a> {
     match parts {
         Some(p) => {
             let v = match (p.version, p.latest) {
-                (Some(v), _) if is_normal_release(v.as_str()) => Cow::Borrowed(v.as_str()),
+                (Some(v), _) if v.is_normal() => Cow::Borrowed(v.as_str()),
                 (Some(v), _) => Cow::Owned(v.version().to_string()),
                 (None, true) => Cow::Borrowed("latest"),
                 (None, false) => Cow::Borrowed(""),
@@ -66,15 +66,6 @@ fn key_from<'a>(name: &'a str, parts: Option<TargetParts<'a>>) -> Key<'a> {
         }
         None => (name, Cow::Borrowed("")),
     }
-}
-
-/// A release written in PEP 440 normal form (`6.4.0`, not `6.04` or
-/// `6.4rc1`), as most target names write their version: its normal form is
-/// itself, without formatting the parsed version.
-fn is_normal_release(text: &str) -> bool {
-    // (An empty text is one empty part, which is not digits.)
-    text.split('.')
-        .all(|n| is_digits(n) && (n == "0" || !n.starts_with('0')))
 }
 
 fn parse_all(envlist: &[String]) -> Vec<TargetName> {
@@ -142,7 +133,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             && let Some(p) = parts
             && let Some(v) = p.version
         {
-            passed_versions.entry(p.suite).or_default().push(ordered(v));
+            passed_versions.entry(p.suite).or_default().push(v);
         }
         target_ids.push(id);
     }
@@ -163,7 +154,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     let mut base_versions: HashMap<&str, Versions<'_>> = HashMap::default();
     for n in base_names.iter().flatten() {
         if let (Some(s), Some(v)) = (n.suite(), n.version()) {
-            base_versions.entry(s).or_default().push(ordered(v));
+            base_versions.entry(s).or_default().push(v);
         }
     }
     for versions in base_versions.values_mut() {
@@ -191,14 +182,13 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             facts.newly_added = Some(in_head && !base.contains(key));
         }
         if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
-            let v = ordered(v);
             let passed = highest_below(passed_versions.get(suite), &v);
             let in_base = highest_below(base_versions.get(suite), &v);
             facts.last_working_version = passed
                 .into_iter()
                 .chain(in_base)
-                .max_by(version_order)
-                .map(|(_, v)| v.as_str().to_owned());
+                .max()
+                .map(|v| v.as_str().to_owned());
         }
         if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(name)) {
             facts.package = Some(package);
@@ -261,55 +251,21 @@ impl<'a> KeyPythons<'a> {
     }
 }
 
-/// A suite's versions, each with its [`fast_key`], in PEP 440 order.
-type Versions<'a> = Vec<(Option<u64>, PackageVersion<'a>)>;
-
-fn ordered(v: PackageVersion<'_>) -> (Option<u64>, PackageVersion<'_>) {
-    (fast_key(v.as_str()), v)
-}
-
-/// A release of at most four parts below 65,536, written in normal form
-/// (`6.4.0`), as one number of 16 bits a part: ordered as PEP 440 orders
-/// such releases (a missing part is a zero, so `1.0` equals `1.0.0`). Most
-/// versions have one, and comparing two of them does not reach into the
-/// parsed versions, which lie all over the heap.
-fn fast_key(text: &str) -> Option<u64> {
-    if !is_normal_release(text) {
-        return None;
-    }
-    let mut key = 0u64;
-    for (i, part) in text.split('.').enumerate() {
-        let n: u16 = part.parse().ok()?;
-        let shift = 48u32.checked_sub(16 * u32::try_from(i).ok()?)?;
-        key |= u64::from(n) << shift;
-    }
-    Some(key)
-}
-
-/// PEP 440 order, then the text as written: [`PackageVersion`]'s order,
-/// through the fast keys where both have one.
-fn version_order(
-    a: &(Option<u64>, PackageVersion<'_>),
-    b: &(Option<u64>, PackageVersion<'_>),
-) -> std::cmp::Ordering {
-    match (a.0, b.0) {
-        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.1.as_str().cmp(b.1.as_str())),
-        _ => a.1.cmp(&b.1),
-    }
-}
+/// A suite's versions in PEP 440 order.
+type Versions<'a> = Vec<PackageVersion<'a>>;
 
 fn sort_versions(versions: &mut Versions<'_>) {
-    versions.sort_unstable_by(version_order);
-    versions.dedup_by(|a, b| a.1.as_str() == b.1.as_str());
+    versions.sort_unstable();
+    versions.dedup_by(|a, b| a.as_str() == b.as_str());
 }
 
 /// The highest version below `v` in `sorted`.
 fn highest_below<'a>(
     sorted: Option<&Versions<'a>>,
-    v: &(Option<u64>, PackageVersion<'a>),
-) -> Option<(Option<u64>, PackageVersion<'a>)> {
+    v: &PackageVersion<'a>,
+) -> Option<PackageVersion<'a>> {
     let sorted = sorted?;
-    let below = sorted.partition_point(|x| version_order(x, v).is_lt());
+    let below = sorted.partition_point(|x| x < v);
     below.checked_sub(1).and_then(|i| sorted.get(i)).copied()
 }
 
@@ -583,11 +539,10 @@ mod tests {
         );
     }
 
-    /// The fast keys order versions as PEP 440 does, mixed with versions
-    /// that have none, and the highest version below each is the one a
-    /// scan of all of them finds.
+    /// The highest version below each is the one a scan of all of them
+    /// finds, with plain releases and other versions mixed.
     #[test]
-    fn fast_keys_keep_pep440_order() {
+    fn the_highest_version_below_is_found_in_the_sorted_list() {
         let texts = [
             "1.0",
             "1.0.0",
@@ -600,13 +555,8 @@ mod tests {
             "1.2.3.4",
             "1.2.3.4.5",
             "0",
-            "0.0.1",
-            "65535.1",
-            "65536.1",
-            "1.2.3.4.0",
             "4.0.0b2",
             "0.9.1",
-            "0.14",
             "1.0a1",
             "1.0.dev3",
             "2.0",
@@ -617,28 +567,11 @@ mod tests {
             .collect();
         let versions: Vec<PackageVersion<'_>> =
             names.iter().map(|n| n.version().unwrap()).collect();
-        assert_eq!(fast_key("1.2.3.4"), Some(0x0001_0002_0003_0004));
-        assert_eq!(fast_key("1.0"), fast_key("1.0.0"));
-        for none in [
-            "1.2.3.4.5",
-            "65536.1",
-            "20240115",
-            "1.2rc1",
-            "1!0.5",
-            "1.02",
-        ] {
-            assert_eq!(fast_key(none), None, "{none}");
-        }
-        let mut by_pep440 = versions.clone();
-        by_pep440.sort();
-        let mut fast: Versions<'_> = versions.iter().copied().map(ordered).collect();
-        sort_versions(&mut fast);
-        let fast_order: Vec<&str> = fast.iter().map(|(_, v)| v.as_str()).collect();
-        let pep440_order: Vec<&str> = by_pep440.iter().map(|v| v.as_str()).collect();
-        assert_eq!(fast_order, pep440_order);
+        let mut sorted = versions.clone();
+        sort_versions(&mut sorted);
         for v in &versions {
             let scan = versions.iter().filter(|x| *x < v).max().map(|x| x.as_str());
-            let found = highest_below(Some(&fast), &ordered(*v)).map(|(_, x)| x.as_str());
+            let found = highest_below(Some(&sorted), v).map(|x| x.as_str());
             assert_eq!(found, scan, "below {v}");
         }
     }
@@ -673,13 +606,19 @@ mod tests {
             "1_0",
             "1.0a",
         ];
+        let version = |text: &str| {
+            let name = TargetName::parse(&format!("py3.12-x-v{text}"));
+            name.version()
+                .map(|v| (v.is_normal(), v.version().to_string()))
+        };
+        // Taken as written, it must be the normal form.
         for text in normal {
-            assert!(is_normal_release(text), "{text}");
             let parsed: pep440_rs::Version = text.parse().unwrap();
             assert_eq!(parsed.to_string(), text);
+            assert_eq!(version(text).map(|v| v.0), Some(true), "{text}");
         }
         for text in not {
-            assert!(!is_normal_release(text), "{text}");
+            assert!(version(text).is_none_or(|v| !v.0), "{text}");
         }
         // The same version written two ways has one key.
         let (a, b) = (
