@@ -242,7 +242,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
                 let cwd = t
                     .exit
                     .as_ref()
-                    .map(|e| ws.local(&e.cwd))
+                    .map(|e| ws.local(&e.cwd.expand(t.name.as_str())))
                     .filter(|p| p.is_dir())
                     .unwrap_or_else(|| ws.root().to_path_buf());
                 let f = forensics::collect(&forensics::Request {

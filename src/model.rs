@@ -696,16 +696,18 @@ pub struct Durations {
 }
 
 /// tox's `exit N (t seconds) <cwd>> <cmd>` line for a command that failed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The directory and the command are kept as shapes that many targets share
+/// ([`CommandShapes`]): expand them with the target's name.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExitLine {
     /// The command's exit code (negative for a signal, as tox prints it).
     pub code: i32,
     /// How long the command ran.
     pub seconds: Option<f64>,
     /// Working directory.
-    pub cwd: String,
+    pub cwd: CommandLine,
     /// The command line.
-    pub command: String,
+    pub command: CommandLine,
     /// Whether the command was a setup step (dependency install) rather than `commands`.
     pub setup_step: bool,
 }
@@ -858,14 +860,23 @@ pub struct Target {
 /// [`CommandLine::expand`] with the same name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandLine {
-    /// The line as printed: it holds the [`CommandShapes::NAME`] mark, which
-    /// a shape cannot tell from a cut-out name.
+    /// The line as printed: one that holds the [`CommandShapes::NAME`] mark,
+    /// which a shape cannot tell from a cut-out name, or one made without
+    /// shapes.
     Own(Box<str>),
     /// The line with each occurrence of the name replaced by the mark.
     Shaped(Arc<str>),
 }
 
 impl CommandLine {
+    /// The line is empty (so is its shape, and only then).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            CommandLine::Own(line) => line.is_empty(),
+            CommandLine::Shaped(shape) => shape.is_empty(),
+        }
+    }
+
     /// The line as printed, for the target of that name.
     pub fn expand(&self, name: &str) -> Cow<'_, str> {
         match self {
@@ -882,7 +893,12 @@ impl CommandLine {
 /// kept once for all the targets whose line has it.
 #[derive(Debug, Default)]
 pub struct CommandShapes {
-    shapes: std::collections::HashSet<Arc<str>>,
+    shapes: foldhash::HashSet<Arc<str>>,
+    /// The shapes last kept, newest at `next - 1`: an env's failing
+    /// command is the command it just started, and its directory the one
+    /// the env before printed, so most lines are one of these.
+    recent: [Option<Arc<str>>; Self::RECENT],
+    next: usize,
     scratch: String,
 }
 
@@ -891,28 +907,64 @@ impl CommandShapes {
     /// env name is expected to hold (one that does is kept as it is).
     pub const NAME: char = '\0';
 
+    const RECENT: usize = 4;
+
     /// `line`, run by the target `name`, as a [`CommandLine`] that gives it back.
     pub fn keep(&mut self, line: &str, name: &str) -> CommandLine {
         if line.contains(Self::NAME) || name.contains(Self::NAME) {
             return CommandLine::Own(line.into());
         }
-        self.scratch.clear();
-        let mut rest = line;
-        if !name.is_empty() {
-            while let Some(at) = rest.find(name) {
-                self.scratch.push_str(&rest[..at]);
-                self.scratch.push(Self::NAME);
-                rest = &rest[at + name.len()..];
+        // Newest first.
+        for i in (0..Self::RECENT).map(|i| (self.next + Self::RECENT - 1 - i) % Self::RECENT) {
+            if let Some(shape) = &self.recent[i]
+                && shape_matches(shape, line, name)
+            {
+                return CommandLine::Shaped(Arc::clone(shape));
             }
         }
-        self.scratch.push_str(rest);
-        if let Some(shape) = self.shapes.get(self.scratch.as_str()) {
-            return CommandLine::Shaped(Arc::clone(shape));
+        self.scratch.clear();
+        let mut end = 0;
+        if !name.is_empty() {
+            // Occurrences do not overlap, and each ends on a char boundary
+            // (as the name does).
+            for at in memchr::memmem::find_iter(line.as_bytes(), name.as_bytes()) {
+                if at >= end {
+                    self.scratch.push_str(&line[end..at]);
+                    self.scratch.push(Self::NAME);
+                    end = at + name.len();
+                }
+            }
         }
-        let shape: Arc<str> = Arc::from(self.scratch.as_str());
-        self.shapes.insert(Arc::clone(&shape));
+        self.scratch.push_str(&line[end..]);
+        let shape = match self.shapes.get(self.scratch.as_str()) {
+            Some(shape) => Arc::clone(shape),
+            None => {
+                let shape: Arc<str> = Arc::from(self.scratch.as_str());
+                self.shapes.insert(Arc::clone(&shape));
+                shape
+            }
+        };
+        self.recent[self.next] = Some(Arc::clone(&shape));
+        self.next = (self.next + 1) % Self::RECENT;
         CommandLine::Shaped(shape)
     }
+}
+
+/// `line` is `shape` with each [`CommandShapes::NAME`] mark replaced by
+/// `name`: the shape gives the line back, so it may stand for it.
+fn shape_matches(shape: &str, line: &str, name: &str) -> bool {
+    let mut pieces = shape.split(CommandShapes::NAME);
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    for piece in pieces {
+        match rest.strip_prefix(name).and_then(|r| r.strip_prefix(piece)) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// A link worth following for a failing target.
@@ -966,7 +1018,7 @@ impl Target {
     pub fn command_line(&self) -> Option<Cow<'_, str>> {
         match &self.exit {
             Some(e) if !e.setup_step && !e.command.is_empty() => {
-                Some(Cow::from(e.command.as_str()))
+                Some(e.command.expand(self.name.as_str()))
             }
             _ => {
                 let c = self.last_command.as_ref()?;
@@ -1688,5 +1740,56 @@ mod tests {
             shapes.keep("pytest -k 'a\0b'", "b"),
             CommandLine::Own(_)
         ));
+        // Lines made of names and their pieces, kept one after another
+        // (so that the shapes kept last are tried first): each comes back.
+        let names = ["aa", "a", "py3", "py3.1", "", "x-aa"];
+        let bits = ["aa", "a", "py3", ".1", " ", "x-", "é"];
+        let mut seed = 0x2545_f491_u64;
+        let mut pick = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..5_000 {
+            let name = names[pick(names.len())];
+            let line: String = (0..pick(6)).map(|_| bits[pick(bits.len())]).collect();
+            let kept = shapes.keep(&line, name);
+            assert_eq!(kept.expand(name), line, "{line:?} for {name:?}");
+        }
+    }
+
+    /// A shape stands for a line exactly when it gives the line back.
+    #[test]
+    fn a_shape_matches_the_lines_it_gives_back() {
+        let yes = [
+            ("\0", "py3", "py3"),
+            ("a \0 b \0", "a py3 b py3", "py3"),
+            ("\0\0", "aaaa", "aa"),
+            ("abc", "abc", "x"),
+            ("a\0b", "ab", ""),
+            ("", "", "x"),
+        ];
+        let no = [
+            ("\0\0", "aaa", "aa"),
+            ("a \0", "a py3 ", "py3"),
+            ("a \0", "a py", "py3"),
+            ("abc", "abd", "x"),
+            ("\0", "", "x"),
+            ("", "x", "x"),
+        ];
+        for (shape, line, name) in yes {
+            assert!(
+                shape_matches(shape, line, name),
+                "{shape:?} {line:?} {name:?}"
+            );
+            assert_eq!(CommandLine::Shaped(shape.into()).expand(name), line);
+        }
+        for (shape, line, name) in no {
+            assert!(
+                !shape_matches(shape, line, name),
+                "{shape:?} {line:?} {name:?}"
+            );
+        }
     }
 }

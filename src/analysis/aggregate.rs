@@ -23,10 +23,10 @@ use crate::inputs::pytest;
 use crate::inputs::toxlog::{EnvResult, LogEvent, LogStats, parse_log};
 
 use crate::model::{
-    Category, CommandShapes, ExitLine, Failure, FailureSource, JobRef, MAX_FAILURES_PER_TARGET,
-    MAX_MESSAGE, MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID, MAX_WARNINGS, OutputExcerpt,
-    Report, Target, TargetName, TargetStatus, TestCounts, Warning, push_sparing, push_truncated,
-    truncate_str,
+    Category, CommandLine, CommandShapes, ExitLine, Failure, FailureSource, JobRef,
+    MAX_FAILURES_PER_TARGET, MAX_MESSAGE, MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID,
+    MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName, TargetStatus, TestCounts, Warning,
+    push_sparing, push_truncated, truncate_str,
 };
 
 /// Longest command line kept.
@@ -401,6 +401,16 @@ impl Aggregator {
         (&mut self.builders[i], &mut self.budget)
     }
 
+    /// A command line or directory of env `env`, shortened to
+    /// [`MAX_COMMAND`], as a shape shared with the other envs'.
+    fn keep_command(&mut self, line: &str, env: &str) -> CommandLine {
+        if line.len() <= MAX_COMMAND {
+            self.commands.keep(line, env)
+        } else {
+            self.commands.keep(&truncate_str(line, MAX_COMMAND), env)
+        }
+    }
+
     /// [`Aggregator::entry`] for an event of log `src`, which the target
     /// records as one of its sources.
     fn mentioned(&mut self, src: usize, env: &str) -> (&mut Builder, &mut Budget) {
@@ -598,11 +608,7 @@ impl Aggregator {
             LogEvent::Command { env, command } => {
                 // Only the last one is reported; its shape is kept once for
                 // all the envs whose line has it.
-                let line = if command.len() <= MAX_COMMAND {
-                    self.commands.keep(command, env)
-                } else {
-                    self.commands.keep(&truncate_str(command, MAX_COMMAND), env)
-                };
+                let line = self.keep_command(command, env);
                 let (b, budget) = self.mentioned(src, env);
                 b.in_setup = false;
                 b.target.last_command = Some(line);
@@ -616,18 +622,20 @@ impl Aggregator {
                 command,
                 setup_step,
             } => {
+                let exit = (code != 0).then(|| ExitLine {
+                    code,
+                    seconds,
+                    cwd: self.keep_command(cwd, env),
+                    command: self.keep_command(command, env),
+                    setup_step,
+                });
                 let (b, budget) = self.mentioned(src, env);
                 b.push_output(src, text, budget);
-                if code != 0 {
+                if let Some(mut exit) = exit {
                     b.set_log_status(src, TargetStatus::Fail);
                     b.target.exit_code = Some(code);
-                    b.target.exit = Some(Box::new(ExitLine {
-                        code,
-                        seconds,
-                        cwd: truncate_str(cwd, MAX_COMMAND),
-                        command: truncate_str(command, MAX_COMMAND),
-                        setup_step: setup_step || b.in_setup,
-                    }));
+                    exit.setup_step |= b.in_setup;
+                    b.target.exit = Some(Box::new(exit));
                 }
             }
             LogEvent::Status {

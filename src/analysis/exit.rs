@@ -31,7 +31,7 @@ pub fn failure_kind(t: &Target) -> Option<ExitReason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ExitLine, TargetName};
+    use crate::model::{CommandLine, ExitLine, TargetName};
 
     fn failing(code: Option<i32>) -> Target {
         let mut t = Target::new(TargetName::parse("py3.12-x"));
@@ -60,8 +60,8 @@ mod tests {
         setup.exit = Some(Box::new(ExitLine {
             code: 1,
             seconds: None,
-            cwd: String::new(),
-            command: "pip install x".into(),
+            cwd: CommandLine::Own("".into()),
+            command: CommandLine::Own("pip install x".into()),
             setup_step: true,
         }));
         assert_eq!(failure_kind(&setup), Some(ExitReason::SetupFailed));

@@ -7,8 +7,8 @@ use std::io::Write as _;
 use serde::Serialize;
 
 use crate::model::{
-    Durations, ExitLine, ExitReason, Facts, Failure, Forensics, JobRef, Link, OutputExcerpt,
-    Report, Rerun, RunRef, Target, TargetStatus, TestCounts, Verdict, Warning,
+    Durations, ExitReason, Facts, Failure, Forensics, JobRef, Link, OutputExcerpt, Report, Rerun,
+    RunRef, Target, TargetStatus, TestCounts, Verdict, Warning,
 };
 
 /// Version of the report's shape.
@@ -59,7 +59,7 @@ struct JsonTarget<'a> {
     failures_omitted: u64,
     tests: &'a TestCounts,
     durations: &'a Durations,
-    exit: Option<&'a ExitLine>,
+    exit: Option<JsonExit<'a>>,
     reason: Option<&'a str>,
     missing_paths: &'a [String],
     output: &'a OutputExcerpt,
@@ -73,6 +73,16 @@ struct JsonTarget<'a> {
     failure_kind: Option<ExitReason>,
     forensics: Option<&'a Forensics>,
     jobs: &'a [JobRef],
+}
+
+/// [`crate::model::ExitLine`] with its directory and command expanded for the target.
+#[derive(Serialize)]
+struct JsonExit<'a> {
+    code: i32,
+    seconds: Option<f64>,
+    cwd: Cow<'a, str>,
+    command: Cow<'a, str>,
+    setup_step: bool,
 }
 
 impl<'a> JsonTarget<'a> {
@@ -93,7 +103,13 @@ impl<'a> JsonTarget<'a> {
             failures_omitted: t.failures_omitted,
             tests: &t.tests,
             durations: &t.durations,
-            exit: t.exit.as_deref(),
+            exit: t.exit.as_deref().map(|e| JsonExit {
+                code: e.code,
+                seconds: e.seconds,
+                cwd: e.cwd.expand(t.name.as_str()),
+                command: e.command.expand(t.name.as_str()),
+                setup_step: e.setup_step,
+            }),
             reason: t.reason.as_deref(),
             missing_paths: &t.missing_paths,
             output: &t.output,
