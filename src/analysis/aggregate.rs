@@ -147,11 +147,24 @@ impl Builder {
             // earlier log, or an earlier run in this one) is replaced, and
             // its room given back: `retained` is what the targets hold.
             let replaced = self.target.output.bytes();
-            if budget.retained - replaced + bytes > OUTPUT_BUDGET {
-                budget.shortened += 1;
+            let room = |budget: &Budget, kept: usize| budget.retained - replaced + kept;
+            if room(budget, bytes) <= OUTPUT_BUDGET {
+                self.target.output = self.ring.take();
+            } else {
                 self.ring.keep_last(SHORT_EXCERPT);
+                let short: usize = self.ring.lines().map(|l| l.len() + 1).sum();
+                if room(budget, short) <= OUTPUT_BUDGET + SHORT_BUDGET {
+                    budget.shortened += 1;
+                    self.target.output = self.ring.take();
+                } else {
+                    // Past both: the lines its kind of failure is read from.
+                    budget.reduced += 1;
+                    let text = self.ring.lines().collect::<Vec<_>>().join("\n");
+                    self.target.output =
+                        OutputExcerpt::new(categories::telling_lines(&text), self.ring.total);
+                    self.ring.clear();
+                }
             }
-            self.target.output = self.ring.take();
             budget.retained = budget.retained - replaced + self.target.output.bytes();
         } else {
             self.ring.clear();
@@ -212,6 +225,10 @@ const OUTPUT_BUDGET: usize = 12 << 20;
 const DETAILS_BUDGET: usize = 12 << 20;
 /// Lines an excerpt keeps once the budget is spent.
 const SHORT_EXCERPT: usize = 5;
+/// Short excerpts kept in all past [`OUTPUT_BUDGET`]; past this too, an
+/// excerpt keeps only the lines that tell its kind of failure
+/// ([`categories::telling_lines`]), so that the verdicts stay the same.
+const SHORT_BUDGET: usize = 4 << 20;
 /// Failing tests listed in all (their records, ids and messages); past it, a
 /// target lists its first failure and one of each kind, and counts the
 /// others in `failures_omitted` (see [`Builder::admit`]).
@@ -226,6 +243,8 @@ struct Budget {
     details: usize,
     /// Excerpts shortened for want of room.
     shortened: u64,
+    /// Excerpts cut to the lines that tell their kind of failure.
+    reduced: u64,
     /// Tracebacks dropped for want of room.
     details_dropped: u64,
     /// Bytes of the failures listed.
@@ -869,10 +888,11 @@ impl Aggregator {
         // target and its reading state, and the buffer grew by doubling):
         // give the rest back before the verdicts, the peak of memory.
         targets.shrink_to_fit();
-        if budget.shortened + budget.details_dropped + budget.failures_dropped > 0 {
+        if budget.shortened + budget.reduced + budget.details_dropped + budget.failures_dropped > 0
+        {
             let w = Warning::general(format!(
-                "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines, {} traceback(s) not kept and {} failing test(s) counted but not listed; the inputs have them",
-                budget.shortened, budget.details_dropped, budget.failures_dropped
+                "memory budget reached: {} output excerpt(s) shortened to their last {SHORT_EXCERPT} lines and {} to the lines that tell their kind of failure, {} traceback(s) not kept and {} failing test(s) counted but not listed; the inputs have them",
+                budget.shortened, budget.reduced, budget.details_dropped, budget.failures_dropped
             ));
             if self.warnings.len() < MAX_WARNINGS {
                 self.warnings.push(w);
@@ -1153,6 +1173,67 @@ mod tests {
         let (messages, lines) = messages_of(log, target, true);
         assert_eq!(messages, [whole], "completed before the excerpt is cut");
         assert_eq!(lines, SHORT_EXCERPT);
+    }
+
+    /// Past the short excerpts' budget too, a failed target keeps only
+    /// the lines of its last few that tell its kind of failure: a target
+    /// with no failing test is classified from them as from all of them.
+    /// On every fixture log.
+    #[test]
+    fn past_both_budgets_an_excerpt_keeps_what_tells_its_kind() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut logs = Vec::new();
+        for sub in std::fs::read_dir(&dir).unwrap() {
+            let sub = sub.unwrap().path();
+            for f in std::fs::read_dir(&sub).into_iter().flatten() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "log" || e == "txt") {
+                    logs.push(std::fs::read(f).unwrap());
+                }
+            }
+        }
+        let report = |log: &[u8], spent: usize| {
+            let mut agg = Aggregator::new();
+            agg.budget.retained = spent;
+            agg.add_log("job.log", log).unwrap();
+            agg.finish(None)
+        };
+        let (mut failed, mut reduced, mut known) = (0, 0, 0);
+        for log in &logs {
+            let cut = reduced;
+            let short = report(log, OUTPUT_BUDGET);
+            let least = report(log, OUTPUT_BUDGET + SHORT_BUDGET);
+            for (s, l) in short.targets.iter().zip(&least.targets) {
+                assert_eq!(s.name, l.name);
+                if s.status != TargetStatus::Fail {
+                    continue;
+                }
+                failed += 1;
+                assert!(s.output.len() <= SHORT_EXCERPT && l.output.len() <= 2);
+                assert!(l.output.lines().all(|x| s.output.lines().any(|y| x == y)));
+                assert_eq!(l.output.total_lines, s.output.total_lines);
+                assert_eq!(
+                    categories::classify_target(l),
+                    categories::classify_target(s),
+                    "{}",
+                    s.name
+                );
+                reduced += usize::from(l.output.len() < s.output.len());
+                known += usize::from(categories::classify_target(l).0 != Category::Unknown);
+            }
+            // Every failed target's excerpt was cut (the budget was spent
+            // from the start), and the warning counts them.
+            let said = format!(" and {} to the lines that tell", reduced - cut);
+            assert_eq!(
+                least.warnings.iter().any(|w| w.message.contains(&said)),
+                reduced > cut,
+                "{said}"
+            );
+        }
+        assert!(
+            failed > 20 && reduced > 20 && known > 10,
+            "{failed} failed, {reduced} reduced, {known} of a known kind"
+        );
     }
 
     /// An `E ` line that does not start with the cut message is about

@@ -205,8 +205,43 @@ pub fn prepare() {
 
 /// Classifies one failure from its message and traceback: the category and the line that shows it.
 pub fn classify(message: &str, details: &str) -> (Category, Option<String>) {
-    let last_frame_in_package = last_frame(details)
-        .is_some_and(|f| f.contains("site-packages") || f.contains("dist-packages"));
+    let in_package = last_frame_in_package(details);
+    let lines = message
+        .lines()
+        .map(|l| (l, false))
+        .chain(details.lines().map(|l| (l, is_source_line(l))));
+    top_line(lines, in_package).map_or((Category::Unknown, None), |(i, line)| {
+        (RULES[i].category, Some(evidence(line)))
+    })
+}
+
+/// The lines of `details` that [`classify`] decides by: the first line
+/// that shows the top category among them, and the last frame location
+/// (which says whether the error came from a package). With any message,
+/// these lines alone classify as all the lines do; they are what is kept
+/// of an output when there is no room for more.
+pub fn telling_lines(details: &str) -> impl Iterator<Item = &str> + Clone {
+    let in_package = last_frame_in_package(details);
+    let top = top_line(details.lines().map(|l| (l, is_source_line(l))), in_package);
+    let (top, frame) = (
+        top.map(|(_, l)| l.as_ptr()),
+        last_frame(details).map(str::as_ptr),
+    );
+    details
+        .lines()
+        .filter(move |l| Some(l.as_ptr()) == top || Some(l.as_ptr()) == frame)
+}
+
+fn last_frame_in_package(details: &str) -> bool {
+    last_frame(details).is_some_and(|f| f.contains("site-packages") || f.contains("dist-packages"))
+}
+
+/// The top rule that matches one of `lines` (each with whether it is a
+/// source line) and applies to it, with the first line it matches.
+fn top_line<'a>(
+    lines: impl Iterator<Item = (&'a str, bool)>,
+    last_frame_in_package: bool,
+) -> Option<(usize, &'a str)> {
     let applies = |rule: &Rule| {
         !(rule.inside_package && !last_frame_in_package
             || rule.category == Category::Assertion && last_frame_in_package)
@@ -215,10 +250,6 @@ pub fn classify(message: &str, details: &str) -> (Category, Option<String>) {
     // first such line. Rows match in the set's order, so the first applicable
     // match of a line is its best.
     let mut best: Option<(usize, &str)> = None;
-    let lines = message
-        .lines()
-        .map(|l| (l, false))
-        .chain(details.lines().map(|l| (l, is_source_line(l))));
     for (line, src) in lines {
         let top = RULE_SET.matches(line).into_iter().find(|&i| {
             let rule = &RULES[i];
@@ -234,9 +265,7 @@ pub fn classify(message: &str, details: &str) -> (Category, Option<String>) {
             break;
         }
     }
-    best.map_or((Category::Unknown, None), |(i, line)| {
-        (RULES[i].category, Some(evidence(line)))
-    })
+    best
 }
 
 /// Classifies a target whose failure has no failing test (setup failed, pytest
@@ -302,6 +331,58 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         assert_eq!(RULE_SET.len(), RULES.len());
+    }
+
+    /// The lines `telling_lines` keeps of an output classify it as all of
+    /// it does, with any message: outputs made of lines that match rules
+    /// (inside a package or not, as source or not), frames and other text.
+    #[test]
+    fn the_telling_lines_classify_as_the_whole_output() {
+        let pool = [
+            "E   AttributeError: 'Client' object has no attribute 'send'",
+            "/venv/lib/python3.12/site-packages/redis/connection.py:700: ConnectionError",
+            "tests/integrations/redis/test_redis.py:41: AttributeError",
+            "E   AssertionError: assert 1 == 2",
+            "    assert datetime.now() > start",
+            ">       x = random.random()",
+            "E   ConnectionRefusedError: [Errno 111] Connection refused",
+            "+++++++++++++++++++ Timeout +++++++++++++++++++",
+            "E   TypeError: unsupported operand",
+            "FAILED tests/test_a.py::test_b - ImportError: cannot import name 'x'",
+            "================ 1 failed, 3 passed in 0.12s ================",
+            "py3.12-redis-v5.3.1: exit 1 (0.52 seconds) /w> pytest tests",
+            "",
+            "    def test_b():",
+            "E   MemoryError",
+        ];
+        let messages = [
+            "",
+            "AssertionError: assert False",
+            "could not find python interpreter",
+            "TypeError: x",
+        ];
+        let mut seed = 0x9e37_79b9_u64;
+        let mut pick = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let mut kept_fewer = 0;
+        for _ in 0..4_000 {
+            let lines: Vec<&str> = (0..1 + pick(8)).map(|_| pool[pick(pool.len())]).collect();
+            let output = lines.join("\n");
+            let telling: Vec<&str> = telling_lines(&output).collect();
+            assert!(telling.len() <= 2, "{telling:?}");
+            kept_fewer += usize::from(telling.len() < lines.len());
+            let message = messages[pick(messages.len())];
+            assert_eq!(
+                classify(message, &telling.join("\n")),
+                classify(message, &output),
+                "{message:?} with {output:?}"
+            );
+        }
+        assert!(kept_fewer > 2_000);
     }
 
     /// One real line per row, copied from tests/fixtures/categories and tests/fixtures/tox4-*.
