@@ -234,8 +234,9 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     }
 
     let actions = in_github_actions();
-    let mut out = std::io::stdout().lock();
-    out.write_all(human::render(&report, actions).as_bytes())?;
+    // Buffered: stdout flushes at every newline, a write per line.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    human::write(&report, actions, &mut out)?;
     let annotate = match args.annotations {
         When::Always => true,
         When::Never => false,
