@@ -7,8 +7,9 @@
 //!
 //! The work that does not depend on the line is done once per buffer of
 //! lines, not once per line: the UTF-8 check (each line comes with its text
-//! when it is valid) and the search for the control bytes that a log's
-//! framing may need undone.
+//! when it is valid), the search for the control bytes that a log's
+//! framing may need undone, and the search for `tox`, which a line that
+//! runs tox holds.
 
 use std::io::{self, Read};
 
@@ -31,6 +32,9 @@ pub struct Line<'a> {
     pub truncated: bool,
     /// The line holds a NUL, a carriage return or an ESC.
     pub controls: bool,
+    /// The line holds `tox`, or a control byte (an escape sequence removed
+    /// from between its letters would join them).
+    pub tox: bool,
 }
 
 /// Splits a byte stream into lines with a fixed-size buffer.
@@ -175,6 +179,9 @@ fn split_block(
     let mut valid = valid_prefix(block);
     // The next control byte at or after the current line, if any.
     let mut next_control = find_control(block, 0);
+    let tox = memchr::memmem::Finder::new(b"tox");
+    let find_tox = |from: usize| tox.find(&block[from..]).map_or(usize::MAX, |i| from + i);
+    let mut next_tox = find_tox(0);
     let mut from = 0;
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
     for end in ends {
@@ -182,6 +189,9 @@ fn split_block(
         let cut = if truncated { from + max_line } else { end };
         if next_control < from {
             next_control = find_control(block, from);
+        }
+        if next_tox < from {
+            next_tox = find_tox(from);
         }
         if from > valid_from + valid.len() {
             valid_from = from;
@@ -194,6 +204,8 @@ fn split_block(
             number: line_no,
             truncated,
             controls: next_control < cut,
+            // (`tox` whole before the cut.)
+            tox: next_tox < cut.saturating_sub(2) || next_control < cut,
         });
         from = end + 1;
     }
@@ -210,12 +222,14 @@ fn valid_prefix(bytes: &[u8]) -> &str {
 
 /// A line on its own (cut, or the last one of the input).
 fn single_line(bytes: &[u8], number: u64, truncated: bool) -> Line<'_> {
+    let controls = find_control(bytes, 0) < bytes.len();
     Line {
         bytes,
         text: std::str::from_utf8(bytes).ok(),
         number,
         truncated,
-        controls: find_control(bytes, 0) < bytes.len(),
+        controls,
+        tox: controls || memchr::memmem::find(bytes, b"tox").is_some(),
     }
 }
 
@@ -284,8 +298,14 @@ mod tests {
         assert_eq!((numbers, n), (vec![1, 2], 2));
     }
 
-    /// A line as the reader describes it: number, bytes, text, truncated, controls.
-    type Described = (u64, Vec<u8>, Option<String>, bool, bool);
+    /// A line as the reader describes it: number, bytes, text, truncated,
+    /// controls, tox.
+    type Described = (u64, Vec<u8>, Option<String>, bool, bool, bool);
+
+    /// What the `tox` flag must say of a line's kept bytes.
+    fn holds_tox(kept: &[u8], controls: bool) -> bool {
+        controls || kept.windows(3).any(|w| w == b"tox")
+    }
 
     /// Every line, with what the reader says of it; read `step` bytes at a
     /// time when given (so lines and characters fall across reads).
@@ -293,7 +313,14 @@ mod tests {
         let mut out = Vec::new();
         let mut note = |l: Line<'_>| {
             let text = l.text.map(str::to_owned);
-            out.push((l.number, l.bytes.to_vec(), text, l.truncated, l.controls))
+            out.push((
+                l.number,
+                l.bytes.to_vec(),
+                text,
+                l.truncated,
+                l.controls,
+                l.tox,
+            ))
         };
         match step {
             Some(step) => LineReader::with_max_line(Trickle { data: input, step }, max)
@@ -327,7 +354,7 @@ mod tests {
     /// holds around it: a bad byte or an ESC on one line says nothing of the next.
     #[test]
     fn text_and_controls_are_per_line() {
-        let input = b"ok \xc3\xa9\nbad \xff byte\nafter\n\x1b[31mred\x1b[0m\nplain\ncr\rover\nnul\0\nlast \xc3\xa9".to_vec();
+        let input = b"ok \xc3\xa9\nbad \xff byte\nafter\n\x1b[31mred\x1b[0m\nplain\ncr\rover\nnul\0\n$ tox -e a\nto\nx\nlast \xc3\xa9".to_vec();
         for got in [described(&input, 100), described_by(&input, 100, None)] {
             let want: Vec<Described> = input
                 .split(|&b| b == b'\n')
@@ -335,7 +362,8 @@ mod tests {
                 .map(|(i, l)| {
                     let controls = l.iter().any(|&b| matches!(b, 0 | b'\r' | 0x1b));
                     let text = std::str::from_utf8(l).ok().map(str::to_owned);
-                    (i as u64 + 1, l.to_vec(), text, false, controls)
+                    let tox = holds_tox(l, controls);
+                    (i as u64 + 1, l.to_vec(), text, false, controls, tox)
                 })
                 .collect();
             assert_eq!(got, want);
@@ -360,6 +388,8 @@ mod tests {
             b"a",
             b"bc",
             b"t",
+            b"ox",
+            b"tox",
         ];
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         for round in 0..400 {
@@ -382,7 +412,15 @@ mod tests {
                     let cut = &l[..l.len().min(max)];
                     let controls = cut.iter().any(|&b| matches!(b, 0 | b'\r' | 0x1b));
                     let text = std::str::from_utf8(cut).ok().map(str::to_owned);
-                    (i as u64 + 1, cut.to_vec(), text, l.len() > max, controls)
+                    let tox = holds_tox(cut, controls);
+                    (
+                        i as u64 + 1,
+                        cut.to_vec(),
+                        text,
+                        l.len() > max,
+                        controls,
+                        tox,
+                    )
                 })
                 .collect();
             for step in [Some(7), None] {

@@ -173,7 +173,7 @@ pub fn parse_log<R: Read, S: LogSink>(input: R, sink: &mut S) -> std::io::Result
             stats.nul_lines += 1;
         }
         let cleaned = cleaner.clean_line(line);
-        parser.feed(line.number, cleaned, sink);
+        parser.feed(line.number, cleaned, line.tox, sink);
     })?;
     Ok(stats)
 }
@@ -197,8 +197,10 @@ impl ToxLogParser {
         Self::default()
     }
 
-    /// Feeds one cleaned line.
-    pub fn feed<S: LogSink>(&mut self, line: u64, cleaned: Cleaned<'_>, sink: &mut S) {
+    /// Feeds one cleaned line. `tox`: the line may hold `tox` (see
+    /// [`Line::tox`](crate::inputs::lines::Line::tox)); only such a line
+    /// can run tox on a selection of envs.
+    pub fn feed<S: LogSink>(&mut self, line: u64, cleaned: Cleaned<'_>, tox: bool, sink: &mut S) {
         if let Cleaned::Marker(_) = cleaned {
             self.state += 1;
         }
@@ -213,7 +215,7 @@ impl ToxLogParser {
                 sink.event(line, message, LogEvent::StepError { message });
             }
             Cleaned::Marker(_) => {}
-            Cleaned::Text(text) => self.text_line(line, text, sink),
+            Cleaned::Text(text) => self.text_line(line, text, tox, sink),
         }
     }
 
@@ -225,7 +227,7 @@ impl ToxLogParser {
         self.tox3_summary = false;
     }
 
-    fn text_line<S: LogSink>(&mut self, line: u64, text: &str, sink: &mut S) {
+    fn text_line<S: LogSink>(&mut self, line: u64, text: &str, tox: bool, sink: &mut S) {
         let lead = Lead::of(text);
         if let Some(ev) = self.tox4_line(lead).or_else(|| self.tox3_line(text, lead)) {
             self.state += 1;
@@ -241,7 +243,7 @@ impl ToxLogParser {
             }
             return;
         }
-        if let Some(envs) = selection(text) {
+        if tox && let Some(envs) = selection(text) {
             self.state += 1;
             self.new_run();
             sink.event(line, text, LogEvent::Selection { envs });
@@ -387,7 +389,8 @@ impl ToxLogParser {
     /// tox 3: `env run-test: commands[0] | cmd`, `ERROR: InvocationError ...`,
     /// and the `___ summary ___` block.
     fn tox3_line<'a>(&mut self, text: &'a str, lead: Option<Lead<'a>>) -> Option<LogEvent<'a>> {
-        if text.starts_with("___") && text.contains(" summary ") {
+        // `____ summary ____`, and not pytest's `____ test_x[a summary] ____`.
+        if text.starts_with("___") && text.trim_matches('_') == " summary " {
             self.tox3_summary = true;
             self.in_summary = true;
             return Some(LogEvent::Output { env: None, text });
@@ -758,18 +761,26 @@ fn parse_tox3_summary(text: &str) -> Option<LogEvent<'_>> {
 
 /// tox 3 `-p` progress: `✔ OK py3.11-common in 4.321 seconds`, `✖ FAIL py3.12-x in 5.1 seconds`.
 fn parse_tox3_parallel_status(text: &str) -> Option<LogEvent<'_>> {
+    // The line starts with the symbol or white space: most lines are ruled
+    // out by their first byte.
+    let first = *text.as_bytes().first()?;
+    if first.is_ascii() && !first.is_ascii_whitespace() {
+        return None;
+    }
     let body = text
         .trim_start_matches(|c: char| !c.is_ascii())
         .trim_start();
     if body.len() == text.len() {
         return None;
     }
-    let (word, rest) = body.split_once(' ')?;
-    let result = match word {
-        "OK" => EnvResult::Ok,
-        "FAIL" => EnvResult::Fail,
-        "SKIP" => EnvResult::Skip,
-        _ => return None,
+    let (result, rest) = if let Some(rest) = body.strip_prefix("OK ") {
+        (EnvResult::Ok, rest)
+    } else if let Some(rest) = body.strip_prefix("FAIL ") {
+        (EnvResult::Fail, rest)
+    } else if let Some(rest) = body.strip_prefix("SKIP ") {
+        (EnvResult::Skip, rest)
+    } else {
+        return None;
     };
     let (env, secs) = rest.split_once(" in ")?;
     if !is_plausible_env_name(env) {
@@ -788,7 +799,6 @@ fn parse_tox3_parallel_status(text: &str) -> Option<LogEvent<'_>> {
     })
 }
 
-/// A shell line that runs tox on named envs: `+ exec uv run tox -p auto -o -e a,b, -- x`.
 /// The env-name-like token a line starts with (after the two-space indent of
 /// tox 4's summary lines) and the byte after it: tox 4 lines have `env:`, tox 3
 /// lines `env `. Scanned once per line for both.
@@ -828,11 +838,13 @@ impl<'a> Lead<'a> {
         if matches!(bytes.first(), None | Some(b'.' | b'-')) {
             return None;
         }
-        let end = bytes
-            .iter()
-            .take(201)
-            .position(|&b| !ENV_BYTE[b as usize])?;
-        if end == 0 {
+        // A name is at most 200 bytes; a separator must follow within 201.
+        let limit = bytes.len().min(201);
+        let mut end = 0;
+        while end < limit && ENV_BYTE[bytes[end] as usize] {
+            end += 1;
+        }
+        if end == 0 || end == limit {
             return None;
         }
         // `end` is a char boundary (the bytes before it are ASCII); when the
@@ -847,6 +859,7 @@ impl<'a> Lead<'a> {
     }
 }
 
+/// A shell line that runs tox on named envs: `+ exec uv run tox -p auto -o -e a,b, -- x`.
 fn selection(text: &str) -> Option<Vec<&str>> {
     // A word that is `tox` or ends in `/tox` ends in "tox" before a space
     // or the line's end. Most lines have no such word (".tox/" paths are the
