@@ -919,6 +919,24 @@ mod tests {
         out
     }
 
+    /// tox 3's summary starts at its own separator line, not at a pytest
+    /// section header that holds the word.
+    #[test]
+    fn only_tox3s_separator_starts_its_summary() {
+        let ev = events(
+            "py3.12-a: commands[0]> pytest\n____ test_x[a summary b] ____\nE   assert 0\n___________ summary ___________\nafter\n",
+        );
+        assert_eq!(
+            ev[1..],
+            [
+                "out[py3.12-a] ____ test_x[a summary b] ____",
+                "out[py3.12-a] E   assert 0",
+                "out[-] ___________ summary ___________",
+                "out[-] after",
+            ]
+        );
+    }
+
     #[test]
     fn tox4_exit_lines() {
         let ev = events("py3.12-x: exit -9 (12.50 seconds) /w> pytest tests pid=77\n");
