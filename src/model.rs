@@ -755,6 +755,17 @@ impl OutputExcerpt {
         out
     }
 
+    /// An excerpt of the lines of `text`, each followed by `\n` (the last
+    /// one too), out of `total_lines`: copied as it is.
+    pub fn from_text(text: &str, total_lines: u64) -> Self {
+        debug_assert!(text.is_empty() || text.ends_with('\n'));
+        Self {
+            text: text.to_owned(),
+            kept: memchr::memchr_iter(b'\n', text.as_bytes()).count(),
+            total_lines,
+        }
+    }
+
     /// The kept lines, oldest first.
     pub fn lines(&self) -> impl DoubleEndedIterator<Item = &str> + Clone + '_ {
         self.text.split_terminator('\n')
@@ -1472,6 +1483,11 @@ mod tests {
         assert_eq!((ex.len(), ex.total_lines), (5, 9));
         assert_eq!(ex.bytes(), ex.text().len());
         assert_eq!(ex.text.capacity(), ex.text.len());
+        // The same lines as one text.
+        let copied = OutputExcerpt::from_text("first\ntwo\nlines\n\né\n", 9);
+        assert_eq!(copied, ex);
+        assert_eq!(copied.text.capacity(), copied.text.len());
+        assert!(OutputExcerpt::from_text("", 3).is_empty());
         assert_eq!(
             serde_json::to_string(&ex).unwrap(),
             r#"{"lines":["first","two","lines","","é"],"total_lines":9}"#

@@ -142,7 +142,7 @@ impl Builder {
             self.target.failures.shrink_to_fit();
             // Within the memory budget, the whole excerpt; past it, its last few lines.
             // A kept line costs its bytes and its newline (see OutputExcerpt).
-            let bytes: usize = self.ring.lines().map(|l| l.len() + 1).sum();
+            let bytes = self.ring.kept_text().len();
             // The excerpt of an earlier occurrence (the same env in an
             // earlier log, or an earlier run in this one) is replaced, and
             // its room given back: `retained` is what the targets hold.
@@ -152,16 +152,17 @@ impl Builder {
                 self.target.output = self.ring.take();
             } else {
                 self.ring.keep_last(SHORT_EXCERPT);
-                let short: usize = self.ring.lines().map(|l| l.len() + 1).sum();
+                let short = self.ring.kept_text().len();
                 if room(budget, short) <= OUTPUT_BUDGET + SHORT_BUDGET {
                     budget.shortened += 1;
                     self.target.output = self.ring.take();
                 } else {
                     // Past both: the lines its kind of failure is read from.
                     budget.reduced += 1;
-                    let text = self.ring.lines().collect::<Vec<_>>().join("\n");
-                    self.target.output =
-                        OutputExcerpt::new(categories::telling_lines(&text), self.ring.total);
+                    self.target.output = OutputExcerpt::new(
+                        categories::telling_lines(self.ring.kept_text()),
+                        self.ring.total,
+                    );
                     self.ring.clear();
                 }
             }
@@ -290,13 +291,14 @@ struct Ring {
     total: u64,
 }
 
-/// A ring's lines, one after another in one text: a line costs one copy and
-/// no allocation. Up to twice the lines kept are held; then the older half
-/// is dropped at once.
+/// A ring's lines, one after another in one text, each followed by `\n`
+/// (as an [`OutputExcerpt`] holds them, so the lines kept are taken in one
+/// copy): a line costs one copy and no allocation. Up to twice the lines
+/// kept are held; then the older half is dropped at once.
 #[derive(Debug, Default)]
 struct RingBuf {
     text: String,
-    /// Where each line held ends in `text`.
+    /// Where each line held ends in `text`, after its `\n`.
     ends: Vec<u32>,
 }
 
@@ -315,15 +317,26 @@ impl RingBuf {
         }
     }
 
-    /// The lines kept: the last [`MAX_OUTPUT_LINES`] held, oldest first.
-    fn lines(&self) -> impl Iterator<Item = &str> + Clone {
+    /// Where the lines kept start: the last [`MAX_OUTPUT_LINES`] held.
+    fn kept_from(&self) -> (usize, usize) {
         let first = self.ends.len().saturating_sub(MAX_OUTPUT_LINES);
-        let mut start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        let start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        (first, start)
+    }
+
+    /// The lines kept, oldest first.
+    fn lines(&self) -> impl Iterator<Item = &str> + Clone {
+        let (first, mut start) = self.kept_from();
         self.ends[first..].iter().map(move |&end| {
-            let line = self.text.get(start..end as usize).unwrap_or("");
+            let line = self.text.get(start..end as usize - 1).unwrap_or("");
             start = end as usize;
             line
         })
+    }
+
+    /// The lines kept as one text, each followed by `\n`.
+    fn kept_text(&self) -> &str {
+        self.text.get(self.kept_from().1..).unwrap_or("")
     }
 }
 
@@ -337,6 +350,7 @@ impl Ring {
             buf.drop_front(MAX_OUTPUT_LINES);
         }
         push_truncated(&mut buf.text, text, MAX_OUTPUT_LINE);
+        buf.text.push('\n');
         // A ring holds at most 2 x 80 lines of at most 500 bytes.
         buf.ends.push(buf.text.len() as u32);
     }
@@ -344,6 +358,11 @@ impl Ring {
     /// The lines kept, oldest first.
     fn lines(&self) -> impl Iterator<Item = &str> + Clone {
         self.buf.iter().flat_map(|b| b.lines())
+    }
+
+    /// The lines kept as one text, each followed by `\n`.
+    fn kept_text(&self) -> &str {
+        self.buf.as_ref().map_or("", |b| b.kept_text())
     }
 
     fn is_empty(&self) -> bool {
@@ -377,7 +396,7 @@ impl Ring {
     fn take(&mut self) -> OutputExcerpt {
         // Copied into one exact-size buffer: a pooled buffer is as large as
         // the most it ever held, and what the budget counts is what stays.
-        let out = OutputExcerpt::new(self.lines(), self.total);
+        let out = OutputExcerpt::from_text(self.kept_text(), self.total);
         self.clear();
         out
     }
