@@ -970,22 +970,34 @@ fn complete_log_messages<'a>(
     failures: &mut [Failure],
     output: impl Iterator<Item = &'a str> + Clone,
 ) {
+    let is_cut = |f: &Failure| {
+        f.source == FailureSource::Log && (f.message.is_empty() || f.message.ends_with("..."))
+    };
+    if !failures.iter().any(is_cut) {
+        return;
+    }
+    // pytest's section headers (`____ TestA.test_b ____`), found once for
+    // all the failures: where each is, and its title.
+    let headers: Vec<(usize, &str)> = output
+        .clone()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with('_'))
+        .map(|(i, l)| (i, l.trim_matches(|c| c == '_' || c == ' ')))
+        .collect();
     for f in failures {
-        if f.source != FailureSource::Log || !(f.message.is_empty() || f.message.ends_with("...")) {
+        if !is_cut(f) {
             continue;
         }
         let Some((_, head)) = f.test.split_once("::") else {
             continue;
         };
         let head = head.replace("::", ".");
-        let mut lines = output.clone();
-        let in_section = lines
-            .by_ref()
-            .any(|l| l.starts_with('_') && l.trim_matches(|c| c == '_' || c == ' ') == head);
-        if !in_section {
+        let Some(&(at, _)) = headers.iter().find(|(_, title)| *title == head) else {
             continue;
-        }
-        let found = lines
+        };
+        let found = output
+            .clone()
+            .skip(at + 1)
             .take_while(|l| !(l.starts_with("____") || l.starts_with("====")))
             .find_map(|l| {
                 l.strip_prefix("E ")
