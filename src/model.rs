@@ -935,11 +935,13 @@ impl CommandShapes {
         }
         self.scratch.clear();
         let mut end = 0;
-        if !name.is_empty() {
+        if let Some(&lead) = name.as_bytes().first() {
             // Occurrences do not overlap, and each ends on a char boundary
-            // (as the name does).
-            for at in memchr::memmem::find_iter(line.as_bytes(), name.as_bytes()) {
-                if at >= end {
+            // (as the name does). A name is short: its first byte, then the
+            // rest, costs less than building a substring searcher per line.
+            let bytes = line.as_bytes();
+            for at in memchr::memchr_iter(lead, bytes) {
+                if at >= end && bytes[at..].starts_with(name.as_bytes()) {
                     self.scratch.push_str(&line[end..at]);
                     self.scratch.push(Self::NAME);
                     end = at + name.len();
@@ -1340,12 +1342,29 @@ impl Report {
             }
         }
         // Names are unique, so the order is total: no stable sort (and no
-        // buffer of half the targets) needed.
-        self.targets.sort_unstable_by(|a, b| {
-            order(a.status)
-                .cmp(&order(b.status))
-                .then_with(|| a.name.as_str().cmp(b.name.as_str()))
-        });
+        // buffer of half the targets) needed. The keys are sorted, not the
+        // targets, which are large: each target then moves once.
+        let mut keys: Vec<(u8, &str, u32)> = self
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (order(t.status), t.name.as_str(), i as u32))
+            .collect();
+        keys.sort_unstable();
+        // `from[k]`: where the target to put at `k` is now.
+        let mut from: Vec<u32> = keys.into_iter().map(|(_, _, i)| i).collect();
+        for start in 0..from.len() {
+            // Each cycle of the permutation, by swaps; a place done points
+            // at itself.
+            let mut at = start;
+            while from[at] as usize != start && from[at] as usize != at {
+                let next = from[at] as usize;
+                self.targets.swap(at, next);
+                from[at] = at as u32;
+                at = next;
+            }
+            from[at] = at as u32;
+        }
     }
 
     /// Targets with the given status.

@@ -113,6 +113,10 @@ pub fn inline(s: &str, max: usize) -> String {
 /// as escapes and the text is cut to `max` bytes.
 pub fn terminal(s: &str, max: usize) -> String {
     let cut = truncate_str(s, max);
+    // Printable ASCII, as most test names and messages are, stays as it is.
+    if cut.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        return cut;
+    }
     let mut out = String::with_capacity(cut.len());
     for c in cut.chars() {
         match c {
