@@ -426,10 +426,11 @@ impl ToxLogParser {
         else {
             return None;
         };
-        let (action, detail) = TOX3_ACTIONS.iter().find_map(|a| {
-            let d = rest.strip_prefix(a)?.strip_prefix(": ")?;
-            Some((*a, d))
-        })?;
+        // The action is the word before `: ` (actions are written with the
+        // bytes of `is_action_byte` only), looked up whole.
+        let word = rest.bytes().take_while(|&b| is_action_byte(b)).count();
+        let detail = rest[word..].strip_prefix(": ")?;
+        let action = *TOX3_ACTIONS.iter().find(|a| **a == &rest[..word])?;
         if action == "run-test" {
             let command = detail
                 .split_once(" | ")
@@ -610,6 +611,11 @@ const TOX3_ACTIONS: &[&str] = &[
     "commands_pre",
     "commands_post",
 ];
+
+/// The bytes tox 3's action names are written with.
+fn is_action_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b == b'-' || b == b'_'
+}
 
 /// `env` inside a path such as `/w/.tox/py3.12-x/bin/python` or `.tox/py3.12-x/log/...`.
 fn env_from_tox_path(text: &str) -> Option<&str> {
@@ -917,6 +923,21 @@ mod tests {
         )
         .unwrap();
         out
+    }
+
+    /// An action is found as its whole word, which holds only the bytes
+    /// the lookup reads: every action, and no longer or shorter word.
+    #[test]
+    fn tox3_actions_are_whole_words() {
+        for a in TOX3_ACTIONS {
+            assert!(a.bytes().all(is_action_byte), "{a}");
+            let ev = events(&format!("py27 {a}: detail\n"));
+            assert!(!ev[0].starts_with("out["), "{a}: {ev:?}");
+            for other in [format!("{a}x"), format!("x{a}"), format!("{a} ")] {
+                let ev = events(&format!("py27 {other}: detail\n"));
+                assert!(ev[0].starts_with("out["), "{other}: {ev:?}");
+            }
+        }
     }
 
     /// tox 3's summary starts at its own separator line, not at a pytest
