@@ -23,4 +23,7 @@ pub mod model;
 pub mod outputs;
 pub mod paths;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use error::{Error, Result};

@@ -1666,10 +1666,7 @@ mod tests {
             "6.04",
             "1.0-rc1",
         ];
-        let names: Vec<TargetName> = texts
-            .iter()
-            .map(|t| TargetName::parse(&format!("py3.12-x-v{t}")))
-            .collect();
+        let names = crate::testing::names_with_versions(&texts);
         let mut releases = 0;
         for a in &names {
             let a = a.version().unwrap();
@@ -1779,13 +1776,7 @@ mod tests {
         // (so that the shapes kept last are tried first): each comes back.
         let names = ["aa", "a", "py3", "py3.1", "", "x-aa"];
         let bits = ["aa", "a", "py3", ".1", " ", "x-", "é"];
-        let mut seed = 0x2545_f491_u64;
-        let mut pick = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut pick = crate::testing::picker(0x2545_f491_u64);
         for _ in 0..5_000 {
             let name = names[pick(names.len())];
             let line: String = (0..pick(6)).map(|_| bits[pick(bits.len())]).collect();

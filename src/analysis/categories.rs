@@ -361,13 +361,7 @@ mod tests {
             "could not find python interpreter",
             "TypeError: x",
         ];
-        let mut seed = 0x9e37_79b9_u64;
-        let mut pick = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut pick = crate::testing::picker(0x9e37_79b9_u64);
         let mut kept_fewer = 0;
         for _ in 0..4_000 {
             let lines: Vec<&str> = (0..1 + pick(8)).map(|_| pool[pick(pool.len())]).collect();

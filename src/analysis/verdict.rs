@@ -561,10 +561,7 @@ mod tests {
             "1.0.dev3",
             "2.0",
         ];
-        let names: Vec<TargetName> = texts
-            .iter()
-            .map(|t| TargetName::parse(&format!("py3.12-x-v{t}")))
-            .collect();
+        let names = crate::testing::names_with_versions(&texts);
         let versions: Vec<PackageVersion<'_>> =
             names.iter().map(|n| n.version().unwrap()).collect();
         let mut sorted = versions.clone();

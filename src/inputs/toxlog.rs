@@ -632,17 +632,20 @@ fn pytest_env_hint(text: &str) -> Option<&str> {
     env_from_tox_path(rest)
 }
 
+/// The result word tox starts a status with (`OK`, `FAIL`, `SKIP`), and what follows it.
+fn result_word(text: &str) -> Option<(EnvResult, &str)> {
+    [
+        ("OK", EnvResult::Ok),
+        ("FAIL", EnvResult::Fail),
+        ("SKIP", EnvResult::Skip),
+    ]
+    .into_iter()
+    .find_map(|(word, result)| Some((result, text.strip_prefix(word)?)))
+}
+
 /// `OK ✔ in 4.6 seconds`, `FAIL code 1 (3.66=setup[3.31]+cmd[0.35] seconds)`, `SKIP (0.24 seconds)`.
 fn parse_status<'a>(env: &'a str, rest: &'a str, indented: bool) -> Option<LogEvent<'a>> {
-    let (result, after) = if let Some(a) = rest.strip_prefix("OK") {
-        (EnvResult::Ok, a)
-    } else if let Some(a) = rest.strip_prefix("FAIL") {
-        (EnvResult::Fail, a)
-    } else if let Some(a) = rest.strip_prefix("SKIP") {
-        (EnvResult::Skip, a)
-    } else {
-        return None;
-    };
+    let (result, after) = result_word(rest)?;
     if !(after.is_empty() || after.starts_with(' ')) {
         return None;
     }
@@ -779,15 +782,8 @@ fn parse_tox3_parallel_status(text: &str) -> Option<LogEvent<'_>> {
     if body.len() == text.len() {
         return None;
     }
-    let (result, rest) = if let Some(rest) = body.strip_prefix("OK ") {
-        (EnvResult::Ok, rest)
-    } else if let Some(rest) = body.strip_prefix("FAIL ") {
-        (EnvResult::Fail, rest)
-    } else if let Some(rest) = body.strip_prefix("SKIP ") {
-        (EnvResult::Skip, rest)
-    } else {
-        return None;
-    };
+    let (result, rest) = result_word(body)?;
+    let rest = rest.strip_prefix(' ')?;
     let (env, secs) = rest.split_once(" in ")?;
     if !is_plausible_env_name(env) {
         return None;
