@@ -184,7 +184,7 @@ fn fast_key(text: &str) -> Option<u64> {
 /// A release written in PEP 440 normal form (`6.4.0`, not `6.04` or
 /// `6.4rc1`), as most target names write their version: its normal form is
 /// itself, without formatting the parsed version.
-pub(crate) fn is_normal_release(text: &str) -> bool {
+fn is_normal_release(text: &str) -> bool {
     // (An empty text is one empty part, which is not digits.)
     text.split('.')
         .all(|n| is_digits(n) && (n == "0" || !n.starts_with('0')))
