@@ -15,7 +15,9 @@ use std::io::Read;
 
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::QName;
 
 use crate::inputs::utf8::Utf8Lossy;
 use crate::model::{CaseOutcome, MAX_DETAILS, MAX_MESSAGE, MAX_TEST_ID, is_plausible_env_name};
@@ -431,8 +433,7 @@ struct State {
 
 impl State {
     fn open<S: JunitSink>(&mut self, e: &BytesStart<'_>, empty: bool, sink: &mut S) {
-        let name = e.local_name();
-        let name = name.as_ref();
+        let name = local_name(e.name().0);
         if !self.seen_root {
             self.seen_root = true;
             if name != "testsuites" && name != "testsuite" {
@@ -479,8 +480,8 @@ impl State {
                 }
                 // One pass over the attributes, copying into reused buffers.
                 let c = &mut self.current;
-                for a in e.attributes().with_checks(false).flatten() {
-                    let slot = match a.key.local_name().as_ref() {
+                for a in attributes(e) {
+                    let slot = match local_name(a.key.0) {
                         "classname" => &mut c.classname,
                         "name" => &mut c.name,
                         "file" => {
@@ -489,10 +490,7 @@ impl State {
                         }
                         _ => continue,
                     };
-                    match a.normalized_value(XmlVersion::Implicit1_0) {
-                        Ok(v) => push_bounded(slot, &v, MAX_TEST_ID),
-                        Err(_) => push_bounded(slot, &a.value, MAX_TEST_ID),
-                    }
+                    push_bounded(slot, &value(a), MAX_TEST_ID);
                 }
                 if empty {
                     self.current.outcome = Some(CaseOutcome::Passed);
@@ -664,15 +662,99 @@ impl State {
 
 /// An attribute's value with entities resolved; undeclared entities are kept as written.
 fn attr<'e>(e: &'e BytesStart<'_>, key: &str) -> Option<Cow<'e, str>> {
-    for a in e.attributes().with_checks(false).flatten() {
-        if a.key.local_name().as_ref() == key {
-            return Some(match a.normalized_value(XmlVersion::Implicit1_0) {
-                Ok(v) => v,
-                Err(_) => a.value,
+    attributes(e)
+        .find(|a| local_name(a.key.0) == key)
+        .map(value)
+}
+
+/// A name without its namespace prefix, as quick-xml's `local_name` gives
+/// it; names are short, so a plain loop beats a vector search.
+fn local_name(name: &str) -> &str {
+    match name.bytes().position(|b| b == b':') {
+        Some(colon) => name.get(colon + 1..).unwrap_or_default(),
+        None => name,
+    }
+}
+
+/// A value as quick-xml normalizes it (entities resolved, tab and line ends
+/// as spaces); one it cannot normalize is kept as written.
+fn value(a: Attribute<'_>) -> Cow<'_, str> {
+    // Nothing to normalize: no entity, and no byte below a space.
+    let plain = !a
+        .value
+        .bytes()
+        .fold(false, |odd, b| odd | (b < b' ') | (b == b'&'));
+    if plain {
+        return a.value;
+    }
+    match a.normalized_value(XmlVersion::Implicit1_0) {
+        Ok(v) => v,
+        Err(_) => a.value,
+    }
+}
+
+/// A start tag's attributes, in order, exactly as quick-xml's iterator gives
+/// them without its duplicate check. The plain form every JUnit writer uses
+/// (`name="value"`, after optional whitespace) is split here; from the first
+/// attribute of any other form on, quick-xml's own iterator reads the rest.
+fn attributes<'e>(e: &'e BytesStart<'_>) -> Attributes<'e> {
+    Attributes {
+        raw: e.attributes_raw(),
+        at: 0,
+        parsed: None,
+    }
+}
+
+struct Attributes<'e> {
+    /// The tag's text after its name.
+    raw: &'e str,
+    at: usize,
+    parsed: Option<std::iter::Flatten<quick_xml::events::attributes::Attributes<'e>>>,
+}
+
+impl<'e> Iterator for Attributes<'e> {
+    type Item = Attribute<'e>;
+
+    fn next(&mut self) -> Option<Attribute<'e>> {
+        if let Some(parsed) = &mut self.parsed {
+            return parsed.next();
+        }
+        let bytes = self.raw.as_bytes();
+        let space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let mut at = self.at;
+        while at < bytes.len() && space(bytes[at]) {
+            at += 1;
+        }
+        if at == bytes.len() {
+            self.at = at;
+            return None;
+        }
+        let start = at;
+        while at < bytes.len() && !space(bytes[at]) && bytes[at] != b'=' {
+            at += 1;
+        }
+        let eq = at;
+        if eq > start
+            && bytes.get(eq) == Some(&b'=')
+            && let Some(&quote @ (b'"' | b'\'')) = bytes.get(eq + 1)
+            && let Some(len) = memchr::memchr(quote, &bytes[eq + 2..])
+            // Every boundary is an ASCII byte: the slices are whole characters.
+            && let (Some(key), Some(value)) = (
+                self.raw.get(start..eq),
+                self.raw.get(eq + 2..eq + 2 + len),
+            )
+        {
+            self.at = eq + 3 + len;
+            return Some(Attribute {
+                key: QName(key),
+                value: Cow::Borrowed(value),
             });
         }
+        // Another form (spaces around `=`, no value, no quotes): quick-xml reads on from here.
+        let mut parsed = quick_xml::events::attributes::Attributes::new(self.raw, start);
+        parsed.with_checks(false);
+        self.parsed.insert(parsed.flatten()).next()
     }
-    None
 }
 
 /// Appends up to `max` bytes in all (cut on a char boundary).
@@ -931,5 +1013,91 @@ mod tests {
             Some("py3.12-common")
         );
         assert_eq!(target_from_file_name("report.xml"), None);
+    }
+
+    /// What the reader did before: quick-xml's unchecked iterator, values
+    /// normalized (or kept as written when they cannot be).
+    fn quick_xml_attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
+        let mut parsed = e.attributes();
+        parsed.with_checks(false);
+        parsed
+            .flatten()
+            .map(|a| {
+                let key = a.key.local_name().as_ref().to_owned();
+                let value = match a.normalized_value(XmlVersion::Implicit1_0) {
+                    Ok(v) => v.into_owned(),
+                    Err(_) => a.value.into_owned(),
+                };
+                (key, value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn attributes_read_as_quick_xml_reads_them() {
+        // Attributes of the plain form, with entities, tabs, line ends and Unicode in values.
+        const PLAIN: [&str; 14] = [
+            " name=\"x\"",
+            "\tclassname='a.b'",
+            "\nfile=\"f.py\"",
+            " time=\"0.1\"",
+            "name=\"a&amp;b\"",
+            " x:name=\"n\"",
+            " name=\"\"",
+            " name=\"é\u{1F680}\"",
+            " name=\"a\tb\r\nc\"",
+            " m=\"&#65;&#x42;\"",
+            " m=\"&bogus;\"",
+            " m=\"&#xD800;\"",
+            " q='a\"b'",
+            "\r\n name=\"x\"  ",
+        ];
+        // Every way a tag may leave it.
+        const ODD: [&str; 17] = [
+            " ",
+            "=",
+            " = ",
+            "\"",
+            "'",
+            "=v",
+            "/",
+            "é",
+            " name = \"x\"",
+            " name",
+            " name=",
+            " name=\"open",
+            " =\"v\"",
+            ":x=\"1\"",
+            " a=b c=\"d\"",
+            " name \"x\"",
+            " name\t'x'",
+        ];
+        let mut pick = crate::testing::picker(7);
+        let (mut split, mut handed_over) = (0, 0);
+        for _ in 0..20_000 {
+            let mut tag = String::from("testcase");
+            for _ in 0..1 + pick(6) {
+                tag.push_str(match pick(6) {
+                    0 => ODD[pick(ODD.len())],
+                    _ => PLAIN[pick(PLAIN.len())],
+                });
+            }
+            let e = BytesStart::from_content(tag.as_str(), "testcase".len());
+            let mut read = attributes(&e);
+            let ours: Vec<(String, String)> = read
+                .by_ref()
+                .map(|a| (local_name(a.key.0).to_owned(), value(a).into_owned()))
+                .collect();
+            assert_eq!(ours, quick_xml_attributes(&e), "{tag:?}");
+            match read.parsed {
+                None => split += 1,
+                Some(_) => handed_over += 1,
+            }
+        }
+        // Both ways were taken often.
+        assert!(
+            split > 5_000 && handed_over > 5_000,
+            "{split} {handed_over}"
+        );
     }
 }
