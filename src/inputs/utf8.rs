@@ -47,6 +47,15 @@ impl<R: Read> Utf8Lossy<R> {
         self.replaced
     }
 
+    /// Where the checked output ends, in the buffer in use.
+    fn available_end(&self) -> usize {
+        if self.use_fixed {
+            self.fixed.len()
+        } else {
+            self.end
+        }
+    }
+
     fn available(&self) -> &[u8] {
         if self.use_fixed {
             &self.fixed[self.pos..]
@@ -151,6 +160,10 @@ impl<R: Read> Read for Utf8Lossy<R> {
 
 impl<R: Read> BufRead for Utf8Lossy<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        // quick-xml asks several times per element: the usual answer is one test away.
+        if self.pos < self.available_end() {
+            return Ok(self.available());
+        }
         while self.available().is_empty() && !(self.eof && self.tail == 0) {
             self.refill()?;
         }
@@ -158,8 +171,7 @@ impl<R: Read> BufRead for Utf8Lossy<R> {
     }
 
     fn consume(&mut self, amt: usize) {
-        let len = self.available().len();
-        self.pos += amt.min(len);
+        self.pos = self.pos.saturating_add(amt).min(self.available_end());
     }
 }
 
