@@ -171,7 +171,123 @@ pub fn write_json<W: std::io::Write>(report: &Report, out: W) -> std::io::Result
         warnings_omitted: report.warnings_omitted,
     };
     let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
-    serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+    doc.serialize(&mut ser).map_err(std::io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()
+}
+
+/// serde_json's pretty layout (two spaces a level), byte for byte, with each
+/// line break and its indentation written at once rather than two bytes at a
+/// time: the report has a line per output line kept, many levels deep.
+#[derive(Default)]
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+/// `,` then a line break and the indentation of the deepest level written at once.
+const BREAK: &[u8; 2 + 2 * 32] =
+    b",\n                                                                ";
+
+impl Pretty {
+    /// A line break (after a comma unless `first`) and the current indentation.
+    fn line<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        let from = usize::from(first);
+        match BREAK.get(from..2 + 2 * self.level) {
+            Some(text) => w.write_all(text),
+            None => {
+                w.write_all(&BREAK[from..2])?;
+                (0..self.level).try_for_each(|_| w.write_all(b"  "))
+            }
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(w, true)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(w, true)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_is_serde_json_pretty_byte_for_byte() {
+        // Empty and nested arrays and objects, escapes, and levels deeper than one break holds.
+        let mut deep = serde_json::json!({"leaf": [1, "two\n\"", [], {}], "x": null});
+        for level in 0..40 {
+            deep = serde_json::json!({ format!("k{level}"): [deep, level, {"a": []}], "e": {} });
+        }
+        for value in [
+            deep,
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!("s"),
+        ] {
+            let mut ours = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(&mut ours, Pretty::default());
+            value.serialize(&mut ser).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string_pretty(&value).unwrap()
+            );
+        }
+    }
 }
