@@ -251,6 +251,10 @@ fn top_line<'a>(
     // match of a line is its best.
     let mut best: Option<(usize, &str)> = None;
     for (line, src) in lines {
+        // Most lines match no row: telling so is a cheaper search than which rows match.
+        if !RULE_SET.is_match(line) {
+            continue;
+        }
         let top = RULE_SET.matches(line).into_iter().find(|&i| {
             let rule = &RULES[i];
             (!src || rule.source) && applies(rule)
