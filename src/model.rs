@@ -106,9 +106,9 @@ impl<'a> PackageVersion<'a> {
     }
 
     /// The text is its own normal form, as most versions in names are: see
-    /// [`is_normal_release`].
+    /// [`is_normal_form`].
     pub fn is_normal(&self) -> bool {
-        matches!(self.key, VersionKey::Release(_)) || is_normal_release(self.text)
+        matches!(self.key, VersionKey::Release(_)) || is_normal_form(self.text)
     }
 }
 
@@ -188,6 +188,41 @@ fn is_normal_release(text: &str) -> bool {
     // (An empty text is one empty part, which is not digits.)
     text.split('.')
         .all(|n| is_digits(n) && (n == "0" || !n.starts_with('0')))
+}
+
+/// A version written in PEP 440 normal form, so that its normal form is
+/// itself without formatting the parsed version: a normal release, then at
+/// most a pre-release (`a1`, `b2`, `rc3`), a `.postN` and a `.devN`, in that
+/// order, each number without leading zeros (`6.4.0rc1`, `1.0.post2`; not
+/// `1.0-rc1`, `1.0c1` or `1.0.post01`). No epoch and no local part.
+fn is_normal_form(text: &str) -> bool {
+    // The release: digits, and dots between digits.
+    let b = text.as_bytes();
+    let mut end = 0;
+    while end < b.len()
+        && (b[end].is_ascii_digit()
+            || b[end] == b'.' && b.get(end + 1).is_some_and(u8::is_ascii_digit))
+    {
+        end += 1;
+    }
+    let (release, mut rest) = text.split_at(end);
+    if !is_normal_release(release) {
+        return false;
+    }
+    fn number(s: &str) -> Option<&str> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (n, rest) = s.split_at(end);
+        (is_digits(n) && (n == "0" || !n.starts_with('0'))).then_some(rest)
+    }
+    for tags in [&["a", "b", "rc"][..], &[".post"], &[".dev"]] {
+        if let Some(tail) = tags.iter().find_map(|t| rest.strip_prefix(t)) {
+            match number(tail) {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty()
 }
 
 impl PartialOrd for PackageVersion<'_> {
@@ -1817,5 +1852,30 @@ mod tests {
                 "{shape:?} {line:?} {name:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_text_taken_as_its_normal_form_is_one() {
+        // Versions built from pieces, normal or not: whenever the text is
+        // taken as its normal form, pep440_rs formats the version so.
+        const PIECES: [&str; 22] = [
+            "0", "1", "10", "01", "2024", ".", "..", "a", "b", "rc", "c", "alpha", "RC", "-",
+            ".post", "post", ".dev", "dev", "+local", "!", "_", "pre",
+        ];
+        let mut pick = crate::testing::picker(11);
+        let mut taken = 0;
+        for _ in 0..50_000 {
+            let mut text = String::new();
+            for _ in 0..1 + pick(7) {
+                text.push_str(PIECES[pick(PIECES.len())]);
+            }
+            if !is_normal_form(&text) {
+                continue;
+            }
+            taken += 1;
+            let parsed: Version = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(parsed.to_string(), text);
+        }
+        assert!(taken > 1_000, "{taken}");
     }
 }
