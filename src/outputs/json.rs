@@ -7,26 +7,12 @@ use std::io::Write as _;
 use serde::Serialize;
 
 use crate::model::{
-    Durations, ExitReason, Facts, Failure, Forensics, JobRef, Link, OutputExcerpt, Report, Rerun,
-    RunRef, Target, TargetStatus, TestCounts, Verdict, Warning,
+    Durations, ExitReason, Facts, Failure, Forensics, JobRef, Link, OutputExcerpt, Report, Target,
+    TargetStatus, TestCounts, Verdict,
 };
 
 /// Version of the report's shape.
 pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    schema_version: u32,
-    tool: Tool,
-    summary: Summary,
-    regressions: Vec<&'a str>,
-    suspected_flakes: Vec<&'a str>,
-    runs: &'a [RunRef],
-    reruns: &'a [Rerun],
-    targets: Targets<'a>,
-    warnings: &'a [Warning],
-    warnings_omitted: u64,
-}
 
 #[derive(Serialize)]
 struct Tool {
@@ -126,16 +112,6 @@ impl<'a> JsonTarget<'a> {
     }
 }
 
-/// The targets, each shaped for the report as it is written: no copy of
-/// the whole list is built.
-struct Targets<'a>(&'a [Target]);
-
-impl Serialize for Targets<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(JsonTarget::from))
-    }
-}
-
 /// Serialises the report as pretty-printed JSON (always valid UTF-8).
 pub fn to_json(report: &Report) -> String {
     let mut out = Vec::new();
@@ -146,35 +122,116 @@ pub fn to_json(report: &Report) -> String {
     }
 }
 
-/// Writes the report as pretty-printed JSON to `out`, as it is serialised:
-/// memory does not grow with the size of the report text.
+/// Writes the report as pretty-printed JSON to `out` (serde_json's layout),
+/// as it is serialised: memory does not grow with the size of the report
+/// text. The targets are serialised a block at a time, two blocks at once.
 pub fn write_json<W: std::io::Write>(report: &Report, out: W) -> std::io::Result<()> {
-    let doc = JsonReport {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        summary: Summary {
-            targets: report.targets.len(),
-            failed: report.count(TargetStatus::Fail),
-            passed: report.count(TargetStatus::Pass),
-            skipped: report.count(TargetStatus::Skipped),
-            not_run: report.count(TargetStatus::NotRun),
-        },
-        regressions: report.with_verdict(Verdict::Regression),
-        suspected_flakes: report.with_verdict(Verdict::SuspectedFlake),
-        runs: &report.runs,
-        reruns: &report.reruns,
-        targets: Targets(&report.targets),
-        warnings: &report.warnings,
-        warnings_omitted: report.warnings_omitted,
-    };
     let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
-    doc.serialize(&mut ser).map_err(std::io::Error::from)?;
-    out.write_all(b"\n")?;
+    let summary = Summary {
+        targets: report.targets.len(),
+        failed: report.count(TargetStatus::Fail),
+        passed: report.count(TargetStatus::Pass),
+        skipped: report.count(TargetStatus::Skipped),
+        not_run: report.count(TargetStatus::NotRun),
+    };
+    let tool = Tool {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    out.write_all(b"{")?;
+    key(&mut out, "schema_version", true)?;
+    value_at(&mut out, 1, &SCHEMA_VERSION)?;
+    field(&mut out, "tool", &tool)?;
+    field(&mut out, "summary", &summary)?;
+    let regressions = report.with_verdict(Verdict::Regression);
+    field(&mut out, "regressions", &regressions)?;
+    let flakes = report.with_verdict(Verdict::SuspectedFlake);
+    field(&mut out, "suspected_flakes", &flakes)?;
+    field(&mut out, "runs", &report.runs)?;
+    field(&mut out, "reruns", &report.reruns)?;
+    key(&mut out, "targets", false)?;
+    write_targets(&mut out, &report.targets)?;
+    field(&mut out, "warnings", &report.warnings)?;
+    field(&mut out, "warnings_omitted", &report.warnings_omitted)?;
+    out.write_all(b"\n}\n")?;
     out.flush()
+}
+
+/// A field of the report's object after its first: its key, then its value one level in.
+fn field<W: std::io::Write, T: Serialize + ?Sized>(
+    out: &mut W,
+    name: &str,
+    value: &T,
+) -> std::io::Result<()> {
+    key(out, name, false)?;
+    value_at(out, 1, value)
+}
+
+/// `"name": ` on a line of its own, after a comma unless it is the `first` key.
+fn key<W: std::io::Write>(out: &mut W, name: &str, first: bool) -> std::io::Result<()> {
+    out.write_all(if first { b"\n  \"" } else { b",\n  \"" })?;
+    out.write_all(name.as_bytes())?;
+    out.write_all(b"\": ")
+}
+
+/// `value` as serde_json lays it out `level` levels in.
+fn value_at<W: std::io::Write, T: Serialize + ?Sized>(
+    out: &mut W,
+    level: usize,
+    value: &T,
+) -> std::io::Result<()> {
+    let pretty = Pretty {
+        level,
+        has_value: false,
+    };
+    let mut ser = serde_json::Serializer::with_formatter(out, pretty);
+    value.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
+/// Targets per block serialised in one go.
+const TARGETS_PER_BLOCK: usize = 256;
+
+/// The array of targets, each shaped for the report as it is written. Two
+/// blocks are serialised at once (the second on a scoped thread) and
+/// written in order, so the text is that of one pass.
+fn write_targets<W: std::io::Write>(out: &mut W, targets: &[Target]) -> std::io::Result<()> {
+    if targets.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let render = |block: &[Target], first: bool, buf: &mut Vec<u8>| -> std::io::Result<()> {
+        buf.clear();
+        for (i, t) in block.iter().enumerate() {
+            buf.extend_from_slice(if first && i == 0 {
+                b"\n    "
+            } else {
+                b",\n    "
+            });
+            value_at(buf, 2, &JsonTarget::from(t))?;
+        }
+        Ok(())
+    };
+    let (mut own, mut other) = (Vec::new(), Vec::new());
+    let mut blocks = targets.chunks(TARGETS_PER_BLOCK);
+    let mut first = true;
+    while let Some(one) = blocks.next() {
+        other.clear();
+        let two = blocks.next();
+        std::thread::scope(|scope| {
+            let helper = two.map(|two| scope.spawn(|| render(two, false, &mut other)));
+            render(one, first, &mut own)?;
+            match helper {
+                Some(helper) => helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                None => Ok(()),
+            }
+        })?;
+        out.write_all(&own)?;
+        out.write_all(&other)?;
+        first = false;
+    }
+    out.write_all(b"\n  ]")
 }
 
 /// serde_json's pretty layout (two spaces a level), byte for byte, with each
@@ -267,6 +324,70 @@ impl serde_json::ser::Formatter for Pretty {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{OutputExcerpt, TargetName, Warning};
+
+    /// The report as one serde value, laid out by serde_json itself.
+    fn serde_json_pretty(report: &Report) -> String {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            schema_version: u32,
+            tool: Tool,
+            summary: Summary,
+            regressions: Vec<&'a str>,
+            suspected_flakes: Vec<&'a str>,
+            runs: &'a [crate::model::RunRef],
+            reruns: &'a [crate::model::Rerun],
+            targets: Vec<JsonTarget<'a>>,
+            warnings: &'a [Warning],
+            warnings_omitted: u64,
+        }
+        let whole = Whole {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            summary: Summary {
+                targets: report.targets.len(),
+                failed: report.count(TargetStatus::Fail),
+                passed: report.count(TargetStatus::Pass),
+                skipped: report.count(TargetStatus::Skipped),
+                not_run: report.count(TargetStatus::NotRun),
+            },
+            regressions: report.with_verdict(Verdict::Regression),
+            suspected_flakes: report.with_verdict(Verdict::SuspectedFlake),
+            runs: &report.runs,
+            reruns: &report.reruns,
+            targets: report.targets.iter().map(JsonTarget::from).collect(),
+            warnings: &report.warnings,
+            warnings_omitted: report.warnings_omitted,
+        };
+        serde_json::to_string_pretty(&whole).unwrap() + "\n"
+    }
+
+    #[test]
+    fn the_report_is_laid_out_as_serde_json_lays_it_out() {
+        // No target, one, and blocks: one short, full, one over, an odd number.
+        for count in [0, 1, 255, 256, 257, 3 * TARGETS_PER_BLOCK + 7] {
+            let mut report = Report::default();
+            for i in 0..count {
+                let mut t = Target::new(TargetName::parse(&format!("py3.1{}-redis-v{i}.0", i % 3)));
+                t.status = [TargetStatus::Fail, TargetStatus::Pass][i % 2];
+                t.verdict = (i % 2 == 0).then_some(Verdict::SuspectedFlake);
+                t.output = OutputExcerpt::new([format!("line \"{i}\"\t✔"), "next".into()], 2);
+                t.signals.push(format!("signal {i}"));
+                report.targets.push(t);
+            }
+            if count % 2 == 1 {
+                report.warnings.push(Warning::general("a <b> & \"c\""));
+            }
+            assert_eq!(
+                to_json(&report),
+                serde_json_pretty(&report),
+                "{count} targets"
+            );
+        }
+    }
 
     #[test]
     fn pretty_is_serde_json_pretty_byte_for_byte() {
