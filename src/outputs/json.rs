@@ -29,6 +29,25 @@ struct Summary {
     not_run: usize,
 }
 
+impl Tool {
+    const THIS: Tool = Tool {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+}
+
+impl Summary {
+    fn of(report: &Report) -> Self {
+        Self {
+            targets: report.targets.len(),
+            failed: report.count(TargetStatus::Fail),
+            passed: report.count(TargetStatus::Pass),
+            skipped: report.count(TargetStatus::Skipped),
+            not_run: report.count(TargetStatus::NotRun),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct JsonTarget<'a> {
     name: &'a str,
@@ -127,22 +146,11 @@ pub fn to_json(report: &Report) -> String {
 /// text. The targets are serialised a block at a time, two blocks at once.
 pub fn write_json<W: std::io::Write>(report: &Report, out: W) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
-    let summary = Summary {
-        targets: report.targets.len(),
-        failed: report.count(TargetStatus::Fail),
-        passed: report.count(TargetStatus::Pass),
-        skipped: report.count(TargetStatus::Skipped),
-        not_run: report.count(TargetStatus::NotRun),
-    };
-    let tool = Tool {
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    };
     out.write_all(b"{")?;
     key(&mut out, "schema_version", true)?;
     value_at(&mut out, 1, &SCHEMA_VERSION)?;
-    field(&mut out, "tool", &tool)?;
-    field(&mut out, "summary", &summary)?;
+    field(&mut out, "tool", &Tool::THIS)?;
+    field(&mut out, "summary", &Summary::of(report))?;
     let regressions = report.with_verdict(Verdict::Regression);
     field(&mut out, "regressions", &regressions)?;
     let flakes = report.with_verdict(Verdict::SuspectedFlake);
@@ -349,17 +357,8 @@ mod tests {
         }
         let whole = Whole {
             schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
-            },
-            summary: Summary {
-                targets: report.targets.len(),
-                failed: report.count(TargetStatus::Fail),
-                passed: report.count(TargetStatus::Pass),
-                skipped: report.count(TargetStatus::Skipped),
-                not_run: report.count(TargetStatus::NotRun),
-            },
+            tool: Tool::THIS,
+            summary: Summary::of(report),
             regressions: report.with_verdict(Verdict::Regression),
             suspected_flakes: report.with_verdict(Verdict::SuspectedFlake),
             runs: &report.runs,
