@@ -192,7 +192,6 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         config: config.as_ref(),
     };
     verdict::apply(&mut report, &ctx);
-    report.sort_targets();
     phase("verdicts");
     if let Some(opts) = &input.forensics {
         add_forensics(&mut report, opts, &input.workspace, base_ref.as_deref());

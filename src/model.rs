@@ -650,15 +650,52 @@ pub struct Facts {
     /// Its suite+version is in the head envlist but not the base one; `None` without a base tox.ini.
     pub newly_added: Option<bool>,
     /// Pythons on which the same suite+version failed, across every input.
-    pub failed_on_pythons: ThinVec<String>,
+    pub failed_on_pythons: Pythons,
     /// Pythons on which the same suite+version passed.
-    pub passed_on_pythons: ThinVec<String>,
+    pub passed_on_pythons: Pythons,
     /// The highest lower version of the suite that passed here or was in the base tox.ini.
     pub last_working_version: Option<String>,
     /// The package the suite+version pins, from tox.ini's deps.
     pub package: Option<String>,
     /// The pinned version (`==X`) of that package.
     pub pinned: Option<String>,
+}
+
+/// Pythons (`3.11`, `pypy3.10`) as the jobs spell them, in Python order.
+///
+/// A list is shared: every target of a suite+version holds the same one, and
+/// lists are few however many targets there are (most name one Python), so
+/// a target holds a pointer where it held a string per Python. The empty
+/// list allocates nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pythons(Option<Arc<Vec<String>>>);
+
+impl Pythons {
+    /// The Pythons, in order.
+    pub fn as_slice(&self) -> &[String] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl std::ops::Deref for Pythons {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        self.as_slice()
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Pythons {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let list: Vec<String> = iter.into_iter().map(Into::into).collect();
+        Self((!list.is_empty()).then(|| Arc::new(list)))
+    }
+}
+
+impl Serialize for Pythons {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.as_slice())
+    }
 }
 
 /// Counts of JUnit test cases for a target.
@@ -1368,7 +1405,16 @@ impl Report {
     /// Puts the targets in the report's order: failing first, then not run,
     /// passed and skipped, each by name.
     pub fn sort_targets(&mut self) {
-        fn order(s: TargetStatus) -> u8 {
+        let from = Report::order_of(self.targets.iter().map(|t| (t.status, t.name.as_str())));
+        self.arrange(from);
+    }
+
+    /// The report's order of the targets whose statuses and names `targets`
+    /// gives, in their present order: at place `k`, where the target to put
+    /// there is now. For [`Report::arrange`]; [`Report::sort_targets`] is
+    /// both, and this half can run where the names are lent out.
+    pub fn order_of<'a>(targets: impl Iterator<Item = (TargetStatus, &'a str)>) -> Vec<u32> {
+        fn rank(s: TargetStatus) -> u8 {
             match s {
                 TargetStatus::Fail => 0,
                 TargetStatus::NotRun => 1,
@@ -1378,16 +1424,19 @@ impl Report {
         }
         // Names are unique, so the order is total: no stable sort (and no
         // buffer of half the targets) needed. The keys are sorted, not the
-        // targets, which are large: each target then moves once.
-        let mut keys: Vec<(u8, &str, u32)> = self
-            .targets
-            .iter()
+        // targets, which are large.
+        let mut keys: Vec<(u8, &str, u32)> = targets
             .enumerate()
-            .map(|(i, t)| (order(t.status), t.name.as_str(), i as u32))
+            .map(|(i, (status, name))| (rank(status), name, i as u32))
             .collect();
         keys.sort_unstable();
-        // `from[k]`: where the target to put at `k` is now.
-        let mut from: Vec<u32> = keys.into_iter().map(|(_, _, i)| i).collect();
+        keys.into_iter().map(|(_, _, i)| i).collect()
+    }
+
+    /// Moves the targets so that the one at `from[k]` is at `k`; `from` is
+    /// a permutation of the places ([`Report::order_of`]).
+    pub fn arrange(&mut self, mut from: Vec<u32>) {
+        assert_eq!(from.len(), self.targets.len(), "an order of every target");
         for start in 0..from.len() {
             // Each cycle of the permutation, by swaps; a place done points
             // at itself.

@@ -28,8 +28,8 @@ use crate::analysis::categories;
 use crate::inputs::config::Config;
 use crate::inputs::toxini::ToxIni;
 use crate::model::{
-    Category, Facts, Link, PackageVersion, Report, Target, TargetName, TargetParts, TargetStatus,
-    Verdict, python_order,
+    Category, Facts, Link, PackageVersion, Pythons, Report, Target, TargetName, TargetParts,
+    TargetStatus, Verdict, python_order,
 };
 
 /// What the verdicts may use besides the report.
@@ -90,7 +90,8 @@ pub fn added_suite_versions(head: &ToxIni, base: &ToxIni) -> BTreeSet<(String, S
 }
 
 /// Fills in categories, facts, verdicts, signals and links, on every core for
-/// large reports.
+/// large reports, and puts the targets in the report's order
+/// ([`Report::sort_targets`]).
 pub fn apply(report: &mut Report, ctx: &Context<'_>) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     apply_on(report, ctx, threads);
@@ -104,7 +105,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         classify_failures(t);
         t.failure_kind = crate::analysis::exit::failure_kind(t);
     });
-    // The names are lent to the tables below, which borrow their keys,
+    // The names are lent to the tables of [`fill`], which borrow their keys,
     // Pythons and versions from them, while the records are filled in; they
     // go back at the end. So no target's findings are held aside.
     let names: Vec<TargetName> = report
@@ -112,6 +113,35 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         .iter_mut()
         .map(|t| std::mem::take(&mut t.name))
         .collect();
+    let statuses: Vec<TargetStatus> = report.targets.iter().map(|t| t.status).collect();
+    let from = std::thread::scope(|scope| {
+        // The report's order is worked out on another core meanwhile: the
+        // tables are made on one.
+        let order = || {
+            Report::order_of(
+                statuses
+                    .iter()
+                    .copied()
+                    .zip(names.iter().map(|n| n.as_str())),
+            )
+        };
+        let sorting =
+            (threads > 1 && names.len() >= TARGETS_PER_THREAD).then(|| scope.spawn(order));
+        fill(&mut report.targets, &names, ctx, threads);
+        match sorting {
+            Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            None => order(),
+        }
+    });
+    for (t, name) in report.targets.iter_mut().zip(names) {
+        t.name = name;
+    }
+    report.arrange(from);
+}
+
+/// The facts of every target, and the verdicts, signals and links of the
+/// failing ones; `names` are the targets' own, lent out of the records.
+fn fill(targets: &mut [Target], names: &[TargetName], ctx: &Context<'_>, threads: usize) {
     // Each distinct key once, by number: the targets keep the number, and the
     // key's Pythons are listed once per key rather than once per target.
     let mut ids: HashMap<Key<'_>, u32> =
@@ -119,7 +149,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     let mut ran: Vec<Run<'_>> = Vec::with_capacity(names.len());
     let mut passed_versions: HashMap<&str, Versions<'_>> = HashMap::default();
     let mut target_ids: Vec<u32> = Vec::with_capacity(names.len());
-    for (t, name) in report.targets.iter().zip(&names) {
+    for (t, name) in targets.iter().zip(names) {
         let parts = name.parts();
         let next = ids.len() as u32;
         let id = *ids.entry(key_from(name.as_str(), parts)).or_insert(next);
@@ -161,20 +191,18 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         sort_versions(versions);
     }
 
-    let mut work: Vec<(&mut Target, &TargetName, u32)> = report
-        .targets
+    let mut work: Vec<(&mut Target, &TargetName, u32)> = targets
         .iter_mut()
-        .zip(&names)
+        .zip(names)
         .zip(target_ids)
         .map(|((t, name), id)| (t, name, id))
         .collect();
     each(&mut work, threads, |(t, name, id)| {
         let key = &keys[*id as usize];
-        let (failed, passed) = pythons.of(*id);
-        let owned = |list: &[Run<'_>]| list.iter().map(|r| r.2.to_owned()).collect();
+        let [failed, passed] = pythons.of(*id);
         let mut facts = Facts {
-            failed_on_pythons: owned(failed),
-            passed_on_pythons: owned(passed),
+            failed_on_pythons: failed.clone(),
+            passed_on_pythons: passed.clone(),
             ..Facts::default()
         };
         if let Some(base) = &base_keys {
@@ -202,28 +230,24 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             t.signals = signals;
         }
     });
-    drop(work);
-    for (t, name) in report.targets.iter_mut().zip(names) {
-        t.name = name;
-    }
 }
 
 /// A key that ran on a Python: the key's number, whether it passed there,
 /// and the Python.
 type Run<'a> = (u32, bool, &'a str);
 
-/// The Pythons each key failed and passed on, in Python order: one sorted
-/// list of runs and where each key's runs start in it, rather than two
-/// lists per key (with as many keys as targets, two allocations per target).
-struct KeyPythons<'a> {
-    runs: Vec<Run<'a>>,
-    /// Where key `i`'s runs start, and (at `i + 1`) end.
-    starts: Vec<u32>,
+/// The Pythons each key failed and passed on, in Python order. Keys that
+/// ran on the same Pythons share one list ([`Pythons`]): with as many keys as
+/// targets, a list of its own per key was two allocations per target, and
+/// the distinct lists are few.
+struct KeyPythons {
+    /// Per key: where it failed, and where it passed.
+    lists: Vec<[Pythons; 2]>,
 }
 
-impl<'a> KeyPythons<'a> {
+impl KeyPythons {
     /// The table of `runs` of `keys` keys (numbered from 0).
-    fn new(mut runs: Vec<Run<'a>>, keys: usize) -> Self {
+    fn new(mut runs: Vec<Run<'_>>, keys: usize) -> Self {
         // Each key's runs next to each other, failed then passed, each in
         // Python order; a Python once per key and outcome.
         runs.sort_unstable_by(|a, b| {
@@ -232,22 +256,29 @@ impl<'a> KeyPythons<'a> {
                 .then_with(|| python_order(a.2, b.2))
         });
         runs.dedup();
-        let mut starts: Vec<u32> = vec![0; keys + 1];
-        for &(id, _, _) in &runs {
-            starts[id as usize + 1] += 1;
+        let mut lists = vec![[Pythons::default(), Pythons::default()]; keys];
+        let mut shared: HashMap<Vec<&str>, Pythons> = HashMap::default();
+        let mut list: Vec<&str> = Vec::new();
+        for group in runs.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let (id, passed, _) = group[0];
+            list.clear();
+            list.extend(group.iter().map(|r| r.2));
+            let pythons = match shared.get(list.as_slice()) {
+                Some(p) => p.clone(),
+                None => {
+                    let p: Pythons = list.iter().copied().collect();
+                    shared.insert(list.clone(), p.clone());
+                    p
+                }
+            };
+            lists[id as usize][usize::from(passed)] = pythons;
         }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        Self { runs, starts }
+        Self { lists }
     }
 
-    /// The runs of key `id` where it failed, and where it passed.
-    fn of(&self, id: u32) -> (&[Run<'a>], &[Run<'a>]) {
-        let id = id as usize;
-        let (start, end) = (self.starts[id] as usize, self.starts[id + 1] as usize);
-        let on = self.runs.get(start..end).unwrap_or_default();
-        on.split_at(on.partition_point(|&(_, passed, _)| !passed))
+    /// Where key `id` failed, and where it passed.
+    fn of(&self, id: u32) -> &[Pythons; 2] {
+        &self.lists[id as usize]
     }
 }
 
@@ -523,20 +554,37 @@ mod tests {
             (0, false, "3.14"),
         ];
         let table = KeyPythons::new(runs, 4);
-        fn pythons<'a>(list: &[Run<'a>]) -> Vec<&'a str> {
-            list.iter().map(|r| r.2).collect()
-        }
-        let (failed, passed) = table.of(0);
-        assert_eq!(pythons(failed), ["3.9", "3.10", "3.14", "pypy3.10"]);
-        assert_eq!(pythons(passed), ["3.9"]);
+        let [failed, passed] = table.of(0);
+        assert_eq!(**failed, ["3.9", "3.10", "3.14", "pypy3.10"]);
+        assert_eq!(**passed, ["3.9"]);
         for empty in [1, 3] {
-            assert_eq!(table.of(empty), (&[][..], &[][..]));
+            assert!(table.of(empty).iter().all(|p| p.is_empty()));
         }
-        let (failed, passed) = table.of(2);
-        assert_eq!(
-            (pythons(failed), pythons(passed)),
-            (vec!["3.14t"], vec!["3.9", "3.10"])
-        );
+        let [failed, passed] = table.of(2);
+        assert_eq!(**failed, ["3.14t"]);
+        assert_eq!(**passed, ["3.9", "3.10"]);
+    }
+
+    /// Keys that ran on the same Pythons hold one list between them.
+    #[test]
+    fn keys_on_the_same_pythons_share_a_list() {
+        let runs = vec![
+            (0, false, "3.12"),
+            (1, true, "3.9"),
+            (1, false, "3.12"),
+            (2, true, "3.9"),
+        ];
+        let table = KeyPythons::new(runs, 3);
+        assert_eq!(*table.of(0)[0], ["3.12"]);
+        assert!(std::ptr::eq(
+            table.of(0)[0].as_slice(),
+            table.of(1)[0].as_slice()
+        ));
+        assert!(std::ptr::eq(
+            table.of(1)[1].as_slice(),
+            table.of(2)[1].as_slice()
+        ));
+        assert!(table.of(2)[0].is_empty());
     }
 
     /// The highest version below each is the one a scan of all of them
