@@ -566,6 +566,22 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in their order (each at its own number, `c as usize`).
+    pub const ALL: [Category; 12] = [
+        Category::Network,
+        Category::Timeout,
+        Category::Resource,
+        Category::Filesystem,
+        Category::WorkerCrash,
+        Category::DependencyApi,
+        Category::Async,
+        Category::Database,
+        Category::OrderOrState,
+        Category::TimeOrRandomness,
+        Category::Assertion,
+        Category::Unknown,
+    ];
+
     /// The JSON spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -1513,6 +1529,19 @@ pub fn push_truncated(out: &mut String, s: &str, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Category::ALL` holds every category once, each at its number and in
+    /// their order (the verdicts keep the categories seen as bits of a `u32`).
+    #[test]
+    fn every_category_is_listed_at_its_number() {
+        for (i, c) in Category::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{c:?}");
+        }
+        assert!(Category::ALL.is_sorted());
+        // The last one declared is the last listed: none is missing.
+        assert_eq!(Category::Unknown as usize, Category::ALL.len() - 1);
+        assert!(Category::ALL.len() <= 32);
+    }
 
     /// The report's order from any starting order (random permutations, with
     /// every status).

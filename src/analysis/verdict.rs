@@ -339,23 +339,39 @@ fn classify_failures(t: &mut Target) {
     }
 }
 
-/// The categories of a failing target: its tests', or its own when no test failed.
-fn target_categories(t: &Target) -> Vec<(Category, Option<String>)> {
+/// The categories of a failing target, with their evidence: its tests', or
+/// its own (`own`, worked out here) when no test failed.
+fn target_categories<'a>(
+    t: &'a Target,
+    own: &'a mut Option<(Category, Option<String>)>,
+) -> Vec<(Category, Option<&'a str>)> {
     if t.failures.is_empty() {
-        vec![categories::classify_target(t)]
+        let (c, e) = own.insert(categories::classify_target(t));
+        vec![(*c, e.as_deref())]
     } else {
         t.failures
             .iter()
-            .map(|f| (f.category, f.evidence.clone()))
+            .map(|f| (f.category, f.evidence.as_deref()))
             .collect()
     }
 }
 
-fn and_list(items: &[String]) -> String {
+fn and_list<S: AsRef<str>>(items: &[S]) -> String {
     match items {
         [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [one] => one.as_ref().to_owned(),
+        [init @ .., last] => {
+            let mut out = String::new();
+            for (i, item) in init.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(item.as_ref());
+            }
+            out.push_str(" and ");
+            out.push_str(last.as_ref());
+            out
+        }
     }
 }
 
@@ -364,18 +380,22 @@ fn and_list(items: &[String]) -> String {
 fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, ThinVec<String>) {
     let f = &t.facts;
     let what = name.subject(f.package.as_deref());
-    let cats = target_categories(t);
+    let mut own = None;
+    let cats = target_categories(t, &mut own);
     let all = |pred: fn(Category) -> bool| !cats.is_empty() && cats.iter().all(|(c, _)| pred(*c));
     let mut signals = ThinVec::new();
 
-    // What the failures look like, once per category.
-    let mut seen = BTreeSet::new();
+    // What the failures look like, once per category (a bit per category
+    // seen, in the categories' order).
+    let mut seen = 0u32;
     let mut category_signals = Vec::new();
     for (c, e) in &cats {
-        if seen.insert(*c)
-            && let Some(e) = e
-        {
-            category_signals.push(format!("{}: {e}", c.as_str()));
+        let bit = 1 << *c as u32;
+        if seen & bit == 0 {
+            seen |= bit;
+            if let Some(e) = e {
+                category_signals.push(format!("{}: {e}", c.as_str()));
+            }
         }
     }
 
@@ -447,7 +467,11 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
             ));
         }
         if flaky_kinds {
-            let kinds: Vec<String> = seen.iter().map(|c| c.as_str().to_owned()).collect();
+            let kinds: Vec<&str> = Category::ALL
+                .iter()
+                .filter(|c| seen & (1 << **c as u32) != 0)
+                .map(|c| c.as_str())
+                .collect();
             signals.push(format!("every failure is {}", and_list(&kinds)));
         }
         if f.newly_added == Some(false) {
@@ -536,6 +560,47 @@ mod tests {
         t.failures_omitted = 1;
         let (_, signals) = decide(&t, &name, Some(&config));
         assert!(signals.iter().all(|s| s != known), "{signals:?}");
+    }
+
+    /// A target whose failures are all of flaky kinds names each kind once,
+    /// in the categories' order, with its evidence once per category.
+    #[test]
+    fn flaky_kinds_are_named_once_each_in_order() {
+        let name = TargetName::parse("py3.12-redis-v5.0.0");
+        let mut t = Target::new(name.clone());
+        t.status = TargetStatus::Fail;
+        let failure = |test: &str, category: Category, evidence: &str| crate::model::Failure {
+            test: test.to_owned(),
+            kind: crate::model::FailureKind::Failure,
+            message: evidence.to_owned(),
+            details: String::new(),
+            attempts: 1,
+            source: crate::model::FailureSource::Log,
+            category,
+            evidence: Some(evidence.to_owned()),
+        };
+        t.add_failure(failure(
+            "t.py::a",
+            Category::Timeout,
+            "Failed: Timeout (>10s)",
+        ));
+        t.add_failure(failure("t.py::b", Category::Network, "Connection refused"));
+        t.add_failure(failure(
+            "t.py::c",
+            Category::Timeout,
+            "Failed: Timeout (>20s)",
+        ));
+        let (verdict, signals) = decide(&t, &name, None);
+        assert_eq!(verdict, Verdict::SuspectedFlake);
+        assert_eq!(
+            signals.as_slice(),
+            [
+                "every failure is network and timeout",
+                "timeout: Failed: Timeout (>10s)",
+                "network: Connection refused",
+                "rerun candidate",
+            ]
+        );
     }
 
     /// Each key's Pythons, failed then passed, each in Python order and once,
