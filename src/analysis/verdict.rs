@@ -173,14 +173,22 @@ fn fill(targets: &mut [Target], names: &[TargetName], ctx: &Context<'_>, threads
         sort_versions(versions);
     }
     let pythons = KeyPythons::new(ran, ids.len());
-    let mut keys: Vec<Key<'_>> = vec![Key::default(); ids.len()];
-    for (key, id) in ids {
-        keys[id as usize] = key;
-    }
     let head_names = ctx.head.map(|h| parse_all(&h.envlist));
     let base_names = ctx.base.map(|b| parse_all(&b.envlist));
-    let head_keys = head_names.as_deref().map(keys_of);
-    let base_keys = base_names.as_deref().map(keys_of);
+    // Whether each key is newly added, looked up once per key: in the head
+    // envlist (when given) and not in the base one. Without a base, unknown.
+    let mut newly_added: Vec<Option<bool>> = vec![None; ids.len()];
+    match base_names.as_deref().map(keys_of) {
+        Some(base) => {
+            let head = head_names.as_deref().map(keys_of);
+            for (key, id) in ids {
+                let in_head = head.as_ref().is_none_or(|h| h.contains(&key));
+                newly_added[id as usize] = Some(in_head && !base.contains(&key));
+            }
+        }
+        // The keys are done with before the records are filled in.
+        None => drop(ids),
+    }
     let mut base_versions: HashMap<&str, Versions<'_>> = HashMap::default();
     for n in base_names.iter().flatten() {
         if let (Some(s), Some(v)) = (n.suite(), n.version()) {
@@ -198,17 +206,13 @@ fn fill(targets: &mut [Target], names: &[TargetName], ctx: &Context<'_>, threads
         .map(|((t, name), id)| (t, name, id))
         .collect();
     each(&mut work, threads, |(t, name, id)| {
-        let key = &keys[*id as usize];
         let [failed, passed] = pythons.of(*id);
         let mut facts = Facts {
+            newly_added: newly_added[*id as usize],
             failed_on_pythons: failed.clone(),
             passed_on_pythons: passed.clone(),
             ..Facts::default()
         };
-        if let Some(base) = &base_keys {
-            let in_head = head_keys.as_ref().is_none_or(|h| h.contains(key));
-            facts.newly_added = Some(in_head && !base.contains(key));
-        }
         if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
             let passed = highest_below(passed_versions.get(suite), &v);
             let in_base = highest_below(base_versions.get(suite), &v);
