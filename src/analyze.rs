@@ -183,7 +183,8 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         }
         None => None,
     };
-    // In reading order for the verdicts, which are faster in it; sorted after.
+    // In reading order for the verdicts, which are faster in it; they put
+    // the targets in the report's order.
     let mut report = agg.finish_unordered(head.as_ref().map(|h| h.envlist.as_slice()));
     phase("targets finished");
     let ctx = verdict::Context {

@@ -106,7 +106,7 @@ impl<'a> PackageVersion<'a> {
     }
 
     /// The text is its own normal form, as most versions in names are: see
-    /// [`is_normal_form`].
+    /// `is_normal_form`.
     pub fn is_normal(&self) -> bool {
         matches!(self.key, VersionKey::Release(_)) || is_normal_form(self.text)
     }

@@ -882,7 +882,8 @@ impl Aggregator {
     /// named them: the order their records were made in. Work that reads
     /// every target (the verdicts) runs faster in it, because each target's
     /// strings lie near each other in memory in that order and in no other;
-    /// sort the report after it.
+    /// [`verdict::apply`](crate::analysis::verdict::apply) sorts the report
+    /// at its end.
     pub fn finish_unordered(mut self, envlist: Option<&[String]>) -> Report {
         let expected: Vec<String> = if !self.selected.is_empty() {
             self.selected.iter().cloned().collect()

@@ -4,7 +4,7 @@
 //! It is a line-at-a-time state machine that borrows from each line and
 //! allocates only when a new environment name first appears. Which
 //! environment an unprefixed line (pytest's output) belongs to is decided
-//! here, see [`ToxLogParser::attribute`].
+//! here, see `ToxLogParser::attribute`.
 
 use std::io::Read;
 
