@@ -1,18 +1,24 @@
-//! The tox log parser and the aggregation on arbitrary bytes: no panic, the
-//! same report when the log is parsed on a second thread, and every
-//! rendering of the result stays well-formed.
+//! The tox log parser, the aggregation and the verdicts on arbitrary bytes:
+//! no panic, the same report when the log is parsed on a second thread, the
+//! verdicts leave the targets in the report's order, and every rendering of
+//! the result stays well-formed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use tox_triage::analysis::aggregate::Aggregator;
+use tox_triage::analysis::verdict::{Context, apply_on};
 use tox_triage::outputs::{human, json, markdown};
 
 fuzz_target!(|data: &[u8]| {
     let mut agg = Aggregator::new();
     agg.add_log("fuzz.log", data).expect("reading from memory cannot fail");
-    let report = agg.finish(None);
+    let mut report = agg.finish(None);
     let mut threaded = Aggregator::new().with_reader_thread(true);
     threaded.add_log("fuzz.log", data).expect("reading from memory cannot fail");
     assert_eq!(report, threaded.finish(None), "a second thread changed the report");
+    apply_on(&mut report, &Context::default(), 1);
+    let mut sorted = report.clone();
+    sorted.sort_targets();
+    assert_eq!(sorted, report, "the verdicts left the targets out of order");
     let text = json::to_json(&report);
     serde_json::from_str::<serde_json::Value>(&text).expect("the JSON report is valid JSON");
     for line in human::render(&report, false).lines() {

@@ -365,16 +365,8 @@ fn and_list<S: AsRef<str>>(items: &[S]) -> String {
         [] => String::new(),
         [one] => one.as_ref().to_owned(),
         [init @ .., last] => {
-            let mut out = String::new();
-            for (i, item) in init.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(item.as_ref());
-            }
-            out.push_str(" and ");
-            out.push_str(last.as_ref());
-            out
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
         }
     }
 }
