@@ -21,7 +21,7 @@ use tox_triage::analyze_api::{ApiInput, Selector, Wait};
 use tox_triage::cli::{AnalyzeArgs, Cli, Command, FailOn, RunArgs, When};
 use tox_triage::inputs::event::Event;
 use tox_triage::inputs::http::HttpConfig;
-use tox_triage::model::{Report, TargetStatus, Verdict};
+use tox_triage::model::{Report, Verdict};
 use tox_triage::outputs::{annotations, escape, human, json, markdown, step_outputs};
 use tox_triage::paths::Workspace;
 
@@ -304,7 +304,8 @@ fn git_toplevel() -> Option<std::path::PathBuf> {
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
-    let failed = report.count(TargetStatus::Fail) + report.count(TargetStatus::NotRun) > 0;
+    let counts = report.counts();
+    let failed = counts.failed + counts.not_run > 0;
     let regression = !report.with_verdict(Verdict::Regression).is_empty();
     match fail_on {
         FailOn::Any if failed => ExitCode::from(1),

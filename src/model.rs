@@ -1401,6 +1401,19 @@ impl fmt::Display for Warning {
     }
 }
 
+/// How many targets have each status ([`Report::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// [`TargetStatus::Fail`].
+    pub failed: usize,
+    /// [`TargetStatus::Pass`].
+    pub passed: usize,
+    /// [`TargetStatus::Skipped`].
+    pub skipped: usize,
+    /// [`TargetStatus::NotRun`].
+    pub not_run: usize,
+}
+
 /// The result of one analysis: every target, and what went wrong reading inputs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
@@ -1475,6 +1488,21 @@ impl Report {
     /// How many targets have the given status.
     pub fn count(&self, status: TargetStatus) -> usize {
         self.with_status(status).count()
+    }
+
+    /// How many targets have each status, counted in one pass (a report can
+    /// hold a hundred thousand targets).
+    pub fn counts(&self) -> StatusCounts {
+        let mut c = StatusCounts::default();
+        for t in &self.targets {
+            match t.status {
+                TargetStatus::Fail => c.failed += 1,
+                TargetStatus::Pass => c.passed += 1,
+                TargetStatus::Skipped => c.skipped += 1,
+                TargetStatus::NotRun => c.not_run += 1,
+            }
+        }
+        c
     }
 
     /// Names of the targets with the given verdict.

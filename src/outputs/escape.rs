@@ -12,6 +12,7 @@
 //!   or start a workflow command.
 //! - [`command_data`] / [`command_property`]: GitHub workflow-command escaping.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::model::truncate_str;
@@ -110,12 +111,17 @@ pub fn inline(s: &str, max: usize) -> String {
 }
 
 /// Makes `s` safe to print on one terminal line: control characters are shown
-/// as escapes and the text is cut to `max` bytes.
-pub fn terminal(s: &str, max: usize) -> String {
+/// as escapes and the text is cut to `max` bytes. Printable ASCII within
+/// `max`, as most test names and messages are, is given back as it is,
+/// without a copy.
+pub fn terminal(s: &str, max: usize) -> Cow<'_, str> {
+    let printable = |t: &str| t.bytes().all(|b| (b' '..0x7f).contains(&b));
+    if s.len() <= max && printable(s) {
+        return Cow::Borrowed(s);
+    }
     let cut = truncate_str(s, max);
-    // Printable ASCII, as most test names and messages are, stays as it is.
-    if cut.bytes().all(|b| (b' '..0x7f).contains(&b)) {
-        return cut;
+    if printable(&cut) {
+        return Cow::Owned(cut);
     }
     let mut out = String::with_capacity(cut.len());
     for c in cut.chars() {
@@ -131,7 +137,7 @@ pub fn terminal(s: &str, max: usize) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Escapes a workflow command's message (`::error::<data>`).

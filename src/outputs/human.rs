@@ -22,16 +22,17 @@ pub fn render(report: &Report, grouped: bool) -> String {
 /// [`render`], written to `out` as it is made: a run with tens of thousands
 /// of failing targets does not hold its report twice.
 pub fn write(report: &Report, grouped: bool, out: &mut impl Write) -> io::Result<()> {
+    let counts = report.counts();
     writeln!(
         out,
         "tox-triage: {} failed, {} passed, {} skipped, {} not run ({} targets)",
-        report.count(TargetStatus::Fail),
-        report.count(TargetStatus::Pass),
-        report.count(TargetStatus::Skipped),
-        report.count(TargetStatus::NotRun),
+        counts.failed,
+        counts.passed,
+        counts.skipped,
+        counts.not_run,
         report.targets.len()
     )?;
-    let listed = report.count(TargetStatus::Fail) + report.count(TargetStatus::NotRun);
+    let listed = counts.failed + counts.not_run;
     if grouped && listed > 0 {
         writeln!(out, "::group::Failing and not-run targets ({listed})")?;
     }

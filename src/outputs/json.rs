@@ -38,12 +38,13 @@ impl Tool {
 
 impl Summary {
     fn of(report: &Report) -> Self {
+        let counts = report.counts();
         Self {
             targets: report.targets.len(),
-            failed: report.count(TargetStatus::Fail),
-            passed: report.count(TargetStatus::Pass),
-            skipped: report.count(TargetStatus::Skipped),
-            not_run: report.count(TargetStatus::NotRun),
+            failed: counts.failed,
+            passed: counts.passed,
+            skipped: counts.skipped,
+            not_run: counts.not_run,
         }
     }
 }

@@ -47,8 +47,8 @@ impl Default for MarkdownOptions {
 /// Renders the summary.
 pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     let mut doc = Budget::new(opts.max_bytes.saturating_sub(600));
-    let failed = report.count(TargetStatus::Fail);
-    let not_run = report.count(TargetStatus::NotRun);
+    let counts = report.counts();
+    let (failed, not_run) = (counts.failed, counts.not_run);
     let total = report.targets.len();
 
     let mut head = String::new();
@@ -67,8 +67,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     let _ = writeln!(
         head,
         "**{failed} failed** · {} passed · {} skipped · {not_run} not run\n",
-        report.count(TargetStatus::Pass),
-        report.count(TargetStatus::Skipped),
+        counts.passed, counts.skipped,
     );
     doc.push(&head);
 
