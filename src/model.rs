@@ -1485,11 +1485,6 @@ impl Report {
         self.targets.iter().filter(move |t| t.status == status)
     }
 
-    /// How many targets have the given status.
-    pub fn count(&self, status: TargetStatus) -> usize {
-        self.with_status(status).count()
-    }
-
     /// How many targets have each status, counted in one pass (a report can
     /// hold a hundred thousand targets).
     pub fn counts(&self) -> StatusCounts {
@@ -1628,6 +1623,12 @@ mod tests {
             report.sort_targets();
             let got: Vec<String> = report.targets.iter().map(|t| t.name.to_string()).collect();
             assert_eq!(got, expected, "{n} targets");
+            let c = report.counts();
+            assert_eq!(
+                [c.failed, c.not_run, c.passed, c.skipped],
+                [0, 1, 2, 3].map(|k| by_name.values().filter(|s| order(**s) == k).count()),
+                "{n} targets"
+            );
         }
     }
 

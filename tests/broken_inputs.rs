@@ -150,7 +150,7 @@ fn invalid_utf8_and_nul_bytes_in_logs() {
     agg.add_log("nul.log", &log[..]).unwrap();
     let r = agg.finish(None);
     assert_eq!(r.targets.len(), 17);
-    assert_eq!(r.count(TargetStatus::Fail), 10);
+    assert_eq!(r.counts().failed, 10);
 }
 
 /// A reader producing one 200 MB line, then a tox summary: no 200 MB buffer is ever held.
