@@ -268,9 +268,7 @@ impl Pretty {
             }
         }
     }
-}
 
-impl Pretty {
     /// `[` or `{`: one level in, nothing in it yet.
     fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, mark: &[u8]) -> std::io::Result<()> {
         self.level += 1;
