@@ -186,8 +186,12 @@ fn fast_key(text: &str) -> Option<u64> {
 /// itself, without formatting the parsed version.
 fn is_normal_release(text: &str) -> bool {
     // (An empty text is one empty part, which is not digits.)
-    text.split('.')
-        .all(|n| is_digits(n) && (n == "0" || !n.starts_with('0')))
+    text.split('.').all(is_normal_number)
+}
+
+/// A number as PEP 440's normal form writes it: digits, no leading zero.
+fn is_normal_number(n: &str) -> bool {
+    is_digits(n) && (n == "0" || !n.starts_with('0'))
 }
 
 /// A version written in PEP 440 normal form, so that its normal form is
@@ -212,7 +216,7 @@ fn is_normal_form(text: &str) -> bool {
     fn number(s: &str) -> Option<&str> {
         let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (n, rest) = s.split_at(end);
-        (is_digits(n) && (n == "0" || !n.starts_with('0'))).then_some(rest)
+        is_normal_number(n).then_some(rest)
     }
     for tags in [&["a", "b", "rc"][..], &[".post"], &[".dev"]] {
         if let Some(tail) = tags.iter().find_map(|t| rest.strip_prefix(t)) {
