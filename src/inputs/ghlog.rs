@@ -97,7 +97,7 @@ impl LineCleaner {
 /// `bytes` as text: borrowed when valid UTF-8, else copied into `buf` with
 /// invalid sequences replaced.
 fn to_text<'a>(bytes: &'a [u8], buf: &'a mut String) -> &'a str {
-    match std::str::from_utf8(bytes) {
+    match crate::inputs::utf8::from_utf8(bytes) {
         Ok(s) => s,
         Err(_) => {
             buf.clear();

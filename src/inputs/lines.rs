@@ -13,6 +13,8 @@
 
 use std::io::{self, Read};
 
+use crate::inputs::utf8::from_utf8;
+
 /// Default read buffer size.
 const BUF_SIZE: usize = 256 * 1024;
 /// Default longest line handed out; longer lines are cut.
@@ -214,7 +216,7 @@ fn split_block(
 
 /// The longest valid UTF-8 start of `bytes`.
 fn valid_prefix(bytes: &[u8]) -> &str {
-    match std::str::from_utf8(bytes) {
+    match from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
@@ -225,7 +227,7 @@ fn single_line(bytes: &[u8], number: u64, truncated: bool) -> Line<'_> {
     let controls = find_control(bytes, 0) < bytes.len();
     Line {
         bytes,
-        text: std::str::from_utf8(bytes).ok(),
+        text: from_utf8(bytes).ok(),
         number,
         truncated,
         controls,
