@@ -860,7 +860,7 @@ impl OutputExcerpt {
 
     /// The kept lines, oldest first.
     pub fn lines(&self) -> impl DoubleEndedIterator<Item = &str> + Clone + '_ {
-        self.text.split_terminator('\n')
+        ExcerptLines(&self.text)
     }
 
     /// The kept lines as one text, each followed by a newline.
@@ -881,6 +881,32 @@ impl OutputExcerpt {
     /// Bytes the kept lines take.
     pub fn bytes(&self) -> usize {
         self.text.len()
+    }
+}
+
+/// The lines of an excerpt's text, each ended by `\n`: `split_terminator`'s
+/// lines, found with `memchr` (the standard library's search for a `char`
+/// is several times slower on lines as short as most output lines).
+#[derive(Clone)]
+struct ExcerptLines<'a>(&'a str);
+
+impl<'a> Iterator for ExcerptLines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let end = memchr::memchr(b'\n', self.0.as_bytes())?;
+        let (line, rest) = (self.0.get(..end)?, self.0.get(end + 1..)?);
+        self.0 = rest;
+        Some(line)
+    }
+}
+
+impl<'a> DoubleEndedIterator for ExcerptLines<'a> {
+    fn next_back(&mut self) -> Option<&'a str> {
+        let body = self.0.strip_suffix('\n')?;
+        let start = memchr::memrchr(b'\n', body.as_bytes()).map_or(0, |i| i + 1);
+        self.0 = self.0.get(..start)?;
+        body.get(start..)
     }
 }
 
@@ -1658,6 +1684,33 @@ mod tests {
             r#"{"lines":["first","two","lines","","é"],"total_lines":9}"#
         );
         assert!(OutputExcerpt::new(Vec::<String>::new(), 0).is_empty());
+        // Lines from either end, and both ends meeting, as `split_terminator` gives them.
+        for text in [
+            "",
+            "\n",
+            "\n\n",
+            "a\n",
+            "a\n\nb\n",
+            "first\ntwo\nlines\n\né\n",
+        ] {
+            let ex = OutputExcerpt::from_text(text, 0);
+            let want: Vec<&str> = text.split_terminator('\n').collect();
+            assert_eq!(ex.lines().collect::<Vec<_>>(), want, "{text:?}");
+            let back: Vec<&str> = ex.lines().rev().collect();
+            assert_eq!(
+                back,
+                want.iter().rev().copied().collect::<Vec<_>>(),
+                "{text:?}"
+            );
+            let mut both = ex.lines();
+            let (mut front, mut rear) = (Vec::new(), Vec::new());
+            while let Some(l) = both.next() {
+                front.push(l);
+                rear.extend(both.next_back());
+            }
+            front.extend(rear.into_iter().rev());
+            assert_eq!(front, want, "{text:?}");
+        }
     }
 
     fn parts(name: &str) -> (String, String, Option<String>, bool) {
