@@ -178,11 +178,12 @@ fn write_targets<W: std::io::Write>(out: &mut W, targets: &[Target]) -> std::io:
     out.write_all(b"\n  ]")
 }
 
-/// A target, `level` levels in, as serde_json lays out [`JsonTarget`]
-/// (a test checks it byte for byte), written by hand: most of the report's
-/// text is the targets' strings, which serde_json escapes a byte at a time
-/// where [`push_str`] skips to the next byte to escape eight at a time.
-/// The values with numbers or enums in them go through serde_json.
+/// A target, `level` levels in, written by hand as serde_json lays out the
+/// struct of its fields that serde derives (the tests' `JsonTarget`, which
+/// they compare with this byte for byte): most of the report's text is the
+/// targets' strings, which serde_json escapes a byte at a time where
+/// [`push_str`] skips to the next byte to escape eight at a time. The
+/// values with numbers or enums in them go through serde_json.
 fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<()> {
     let name = t.name.as_str();
     let mut o = Obj::open(buf, level);
