@@ -319,7 +319,7 @@ const MAX_LOOKUPS: usize = 10;
 /// checked, compare link from the package's GitHub repository). Failures of
 /// the lookups leave the offline links and add a warning.
 fn add_release_links(report: &mut Report, config: &HttpConfig) {
-    let mut wanted: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut wanted: Vec<(Box<str>, String, Option<Box<str>>)> = Vec::new();
     for t in report
         .targets
         .iter()

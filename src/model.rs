@@ -674,11 +674,11 @@ pub struct Facts {
     /// Pythons on which the same suite+version passed.
     pub passed_on_pythons: Pythons,
     /// The highest lower version of the suite that passed here or was in the base tox.ini.
-    pub last_working_version: Option<String>,
+    pub last_working_version: Option<Box<str>>,
     /// The package the suite+version pins, from tox.ini's deps.
-    pub package: Option<String>,
+    pub package: Option<Box<str>>,
     /// The pinned version (`==X`) of that package.
-    pub pinned: Option<String>,
+    pub pinned: Option<Box<str>>,
 }
 
 /// Pythons (`3.11`, `pypy3.10`) as the jobs spell them, in Python order.
@@ -808,14 +808,14 @@ pub struct ExitLine {
 ///
 /// The lines are kept in one buffer, each ended by a newline: a kept line
 /// costs its bytes and one more, where a string per line cost twice that for
-/// the short lines of pytest's output. Serialised as `{"lines": [...],
-/// "total_lines": N}`.
+/// the short lines of pytest's output. Every distinct target has an
+/// excerpt, most of them empty, so it is kept small: the text and the total
+/// (the count of kept lines is the text's newlines). Serialised as
+/// `{"lines": [...], "total_lines": N}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputExcerpt {
     /// The kept lines, oldest first, each followed by `\n`.
-    text: String,
-    /// How many lines are kept.
-    kept: usize,
+    text: Box<str>,
     /// How many lines the target printed in all.
     pub total_lines: u64,
 }
@@ -832,19 +832,17 @@ impl OutputExcerpt {
         // The exact size, allocated once: a line and its newline, and a
         // newline inside a line becomes one ending a kept line.
         let size = lines.clone().map(|l| l.as_ref().len() + 1).sum();
-        let mut out = Self {
-            text: String::with_capacity(size),
-            kept: 0,
-            total_lines,
-        };
+        let mut text = String::with_capacity(size);
         for line in lines {
             for part in line.as_ref().split('\n') {
-                out.text.push_str(part);
-                out.text.push('\n');
-                out.kept += 1;
+                text.push_str(part);
+                text.push('\n');
             }
         }
-        out
+        Self {
+            text: text.into_boxed_str(),
+            total_lines,
+        }
     }
 
     /// An excerpt of the lines of `text`, each followed by `\n` (the last
@@ -852,8 +850,7 @@ impl OutputExcerpt {
     pub fn from_text(text: &str, total_lines: u64) -> Self {
         debug_assert!(text.is_empty() || text.ends_with('\n'));
         Self {
-            text: text.to_owned(),
-            kept: memchr::memchr_iter(b'\n', text.as_bytes()).count(),
+            text: text.into(),
             total_lines,
         }
     }
@@ -870,12 +867,12 @@ impl OutputExcerpt {
 
     /// How many lines are kept.
     pub fn len(&self) -> usize {
-        self.kept
+        memchr::memchr_iter(b'\n', self.text.as_bytes()).count()
     }
 
     /// No line is kept.
     pub fn is_empty(&self) -> bool {
-        self.kept == 0
+        self.text.is_empty()
     }
 
     /// Bytes the kept lines take.
@@ -960,7 +957,7 @@ pub struct Target {
     /// pytest reported that a path on its command line does not exist (exit 4).
     pub missing_paths: ThinVec<String>,
     /// Why tox skipped or failed it, in tox's words (`could not find python interpreter ...`).
-    pub reason: Option<String>,
+    pub reason: Option<Box<str>>,
     /// Facts from the whole matrix and tox.ini (set by the analysis).
     pub facts: Facts,
     /// Regression or suspected flake, for failing targets.
@@ -1673,11 +1670,9 @@ mod tests {
         );
         assert_eq!((ex.len(), ex.total_lines), (5, 9));
         assert_eq!(ex.bytes(), ex.text().len());
-        assert_eq!(ex.text.capacity(), ex.text.len());
         // The same lines as one text.
         let copied = OutputExcerpt::from_text("first\ntwo\nlines\n\né\n", 9);
         assert_eq!(copied, ex);
-        assert_eq!(copied.text.capacity(), copied.text.len());
         assert!(OutputExcerpt::from_text("", 3).is_empty());
         assert_eq!(
             serde_json::to_string(&ex).unwrap(),

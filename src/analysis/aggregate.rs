@@ -695,7 +695,7 @@ impl Aggregator {
                     b.target.exit_code = Some(code);
                 }
                 if let Some(reason) = reason {
-                    b.target.reason = Some(truncate_str(reason, MAX_MESSAGE));
+                    b.target.reason = Some(truncate_str(reason, MAX_MESSAGE).into());
                 }
                 if summary || !b.summary_times {
                     if times.total.is_some() {
@@ -947,7 +947,7 @@ fn finish_target(mut b: Builder) -> Target {
         t.tests = junit.counts;
     }
     if t.status == TargetStatus::NotRun && t.reason.is_none() && t.last_command.is_some() {
-        t.reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".to_owned());
+        t.reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".into());
     }
     match t.status {
         TargetStatus::Pass => {

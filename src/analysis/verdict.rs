@@ -220,11 +220,11 @@ fn fill(targets: &mut [Target], names: &[TargetName], ctx: &Context<'_>, threads
                 .into_iter()
                 .chain(in_base)
                 .max()
-                .map(|v| v.as_str().to_owned());
+                .map(|v| v.as_str().into());
         }
         if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(name)) {
-            facts.package = Some(package);
-            facts.pinned = pinned;
+            facts.package = Some(package.into());
+            facts.pinned = pinned.map(Into::into);
         }
         t.facts = facts;
         if t.status == TargetStatus::Fail {

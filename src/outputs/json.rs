@@ -680,7 +680,7 @@ mod tests {
             setup: None,
             commands: Some(0.1 + 0.2),
         };
-        t.reason = Some(odd("reason"));
+        t.reason = Some(odd("reason").into());
         t.missing_paths.push(odd("path"));
         t.add_source(&std::sync::Arc::from(odd("source")));
         t.conflicting = true;
@@ -688,8 +688,8 @@ mod tests {
             newly_added: Some(true),
             failed_on_pythons: ["3.8", "pypy3.10"].into_iter().collect(),
             passed_on_pythons: [odd("3.12")].into_iter().collect(),
-            last_working_version: Some(odd("1.0")),
-            package: Some(odd("package")),
+            last_working_version: Some(odd("1.0").into()),
+            package: Some(odd("package").into()),
             pinned: None,
         };
         t.signals.push(odd("signal"));
