@@ -202,7 +202,7 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
     } else {
         o.buf.extend_from_slice(b"null");
     }
-    o.strs("junit_files", t.junit_files.iter().map(String::as_str));
+    o.strs("junit_files", t.junit_files.iter().map(String::as_str))?;
     o.key("failures");
     let at = o.level;
     array(o.buf, at, &t.failures, |buf, f| {
@@ -223,24 +223,24 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
     o.value("durations", &t.durations)?;
     o.value("exit", &json_exit(t))?;
     o.opt_str("reason", t.reason.as_deref());
-    o.strs("missing_paths", t.missing_paths.iter().map(String::as_str));
+    o.strs("missing_paths", t.missing_paths.iter().map(String::as_str))?;
     o.key("output");
     let mut out = Obj::open(o.buf, at);
-    out.strs("lines", t.output.lines());
+    out.strs("lines", t.output.lines())?;
     out.value("total_lines", &t.output.total_lines)?;
     out.close();
-    o.strs("sources", t.sources.iter().map(|s| &**s));
+    o.strs("sources", t.sources.iter().map(|s| &**s))?;
     o.bool("conflicting", t.conflicting);
     let facts = &t.facts;
     o.value("newly_added", &facts.newly_added)?;
     o.strs(
         "failed_on_pythons",
         facts.failed_on_pythons.iter().map(String::as_str),
-    );
+    )?;
     o.strs(
         "passed_on_pythons",
         facts.passed_on_pythons.iter().map(String::as_str),
-    );
+    )?;
     o.opt_str(
         "last_working_version",
         facts.last_working_version.as_deref(),
@@ -248,7 +248,7 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
     o.opt_str("package", facts.package.as_deref());
     o.opt_str("pinned", facts.pinned.as_deref());
     o.opt_str("verdict", t.verdict.map(Verdict::as_str));
-    o.strs("signals", t.signals.iter().map(String::as_str));
+    o.strs("signals", t.signals.iter().map(String::as_str))?;
     o.value("links", &t.links)?;
     o.value("failure_kind", &t.failure_kind)?;
     o.value("forensics", &t.forensics)?;
@@ -304,21 +304,16 @@ impl<'b> Obj<'b> {
     }
 
     /// An array of strings.
-    fn strs<'s>(&mut self, name: &str, items: impl Iterator<Item = &'s str>) {
+    fn strs<'s>(
+        &mut self,
+        name: &str,
+        items: impl Iterator<Item = &'s str>,
+    ) -> std::io::Result<()> {
         self.key(name);
-        let level = self.level;
-        let mut items = items.peekable();
-        if items.peek().is_none() {
-            self.buf.extend_from_slice(b"[]");
-            return;
-        }
-        self.buf.push(b'[');
-        for (i, item) in items.enumerate() {
-            line(self.buf, level + 1, i == 0);
-            push_str(self.buf, item);
-        }
-        line(self.buf, level, true);
-        self.buf.push(b']');
+        array(self.buf, self.level, items, |buf, item| {
+            push_str(buf, item);
+            Ok(())
+        })
     }
 
     /// Any other value, laid out by serde_json.
@@ -340,15 +335,16 @@ impl<'b> Obj<'b> {
 fn array<T>(
     buf: &mut Vec<u8>,
     level: usize,
-    items: &[T],
-    mut item: impl FnMut(&mut Vec<u8>, &T) -> std::io::Result<()>,
+    items: impl IntoIterator<Item = T>,
+    mut item: impl FnMut(&mut Vec<u8>, T) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    if items.is_empty() {
+    let mut items = items.into_iter().peekable();
+    if items.peek().is_none() {
         buf.extend_from_slice(b"[]");
         return Ok(());
     }
     buf.push(b'[');
-    for (i, x) in items.iter().enumerate() {
+    for (i, x) in items.enumerate() {
         line(buf, level + 1, i == 0);
         item(buf, x)?;
     }
