@@ -355,13 +355,18 @@ fn array<T>(
 
 /// A line break (after a comma unless `first`) and the indentation of `level`.
 fn line(buf: &mut Vec<u8>, level: usize, first: bool) {
+    let (text, more) = line_break(level, first);
+    buf.extend_from_slice(text);
+    (0..more).for_each(|_| buf.extend_from_slice(b"  "));
+}
+
+/// The text of a line break (after a comma unless `first`) at `level`: a
+/// piece of [`BREAK`], then `more` levels of two spaces where it is too short.
+fn line_break(level: usize, first: bool) -> (&'static [u8], usize) {
     let from = usize::from(first);
     match BREAK.get(from..2 + 2 * level) {
-        Some(text) => buf.extend_from_slice(text),
-        None => {
-            buf.extend_from_slice(&BREAK[from..2]);
-            (0..level).for_each(|_| buf.extend_from_slice(b"  "));
-        }
+        Some(text) => (text, 0),
+        None => (&BREAK[from..2], level),
     }
 }
 
@@ -442,14 +447,9 @@ const BREAK: &[u8; 2 + 2 * 32] =
 impl Pretty {
     /// A line break (after a comma unless `first`) and the current indentation.
     fn line<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
-        let from = usize::from(first);
-        match BREAK.get(from..2 + 2 * self.level) {
-            Some(text) => w.write_all(text),
-            None => {
-                w.write_all(&BREAK[from..2])?;
-                (0..self.level).try_for_each(|_| w.write_all(b"  "))
-            }
-        }
+        let (text, more) = line_break(self.level, first);
+        w.write_all(text)?;
+        (0..more).try_for_each(|_| w.write_all(b"  "))
     }
 
     /// `[` or `{`: one level in, nothing in it yet.
