@@ -11,7 +11,7 @@
 //! are never expanded.
 
 use std::borrow::Cow;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
@@ -310,6 +310,17 @@ pub fn parse_piece<R: Read, S: JunitSink>(
     piece: Piece,
     sink: &mut S,
 ) -> (JunitSummary, Seam) {
+    read_piece(input, piece, sink, true)
+}
+
+/// [`parse_piece`], passing over captured output without the XML reader
+/// when `skip_output` (as it always does; the tests compare the two).
+fn read_piece<R: Read, S: JunitSink>(
+    input: R,
+    piece: Piece,
+    sink: &mut S,
+    skip_output: bool,
+) -> (JunitSummary, Seam) {
     let mut reader = quick_xml::Reader::from_reader(Utf8Lossy::new(input));
     {
         let config = reader.config_mut();
@@ -325,20 +336,28 @@ pub fn parse_piece<R: Read, S: JunitSink>(
         ..State::default()
     };
     let mut buf = Vec::with_capacity(64 * 1024);
+    // Bytes of captured output passed over without the XML reader (see
+    // [`skip_captured_output`]), which its positions do not count.
+    let mut skipped = 0;
     loop {
         buf.clear();
         let event = match reader.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => {
                 state.problem = Some(JunitProblem {
-                    position: reader.error_position(),
+                    position: reader.error_position() + skipped,
                     message: format!("malformed XML: {e}"),
                 });
                 break;
             }
         };
         match event {
-            Event::Start(e) => state.open(&e, false, sink),
+            Event::Start(e) => {
+                state.open(&e, false, sink);
+                if skip_output && matches!(local_name(e.name().0), "system-out" | "system-err") {
+                    skipped += skip_captured_output(reader.get_mut());
+                }
+            }
             Event::Empty(e) => state.open(&e, true, sink),
             Event::End(e) => state.close(e.name().as_ref().as_bytes(), sink),
             Event::Text(t) => state.text(&t),
@@ -368,7 +387,7 @@ pub fn parse_piece<R: Read, S: JunitSink>(
             Event::Eof => {
                 if let Some(open) = state.stack.last() {
                     state.problem = Some(JunitProblem {
-                        position: reader.buffer_position(),
+                        position: reader.buffer_position() + skipped,
                         message: format!(
                             "file ends inside <{}>: truncated",
                             match open {
@@ -660,6 +679,57 @@ impl State {
     }
 }
 
+/// Passes over the text of a `<system-out>` or `<system-err>` just opened,
+/// up to the next markup that is not a comment or a CDATA section (its end
+/// tag, as a rule), which is left for the XML reader; returns the bytes
+/// passed over. Nothing of the captured output is kept, and it is often
+/// most of a report's events: every entity in it (`&lt;`, `&amp;`) is one
+/// for the XML reader, with its text split around it. So a malformed entity
+/// in captured output no longer ends the reading of the file.
+///
+/// A comment or CDATA section is passed over only when its end is in the
+/// bytes at hand, else the reader reads it; so is any other markup.
+fn skip_captured_output<R: BufRead>(input: &mut R) -> u64 {
+    let mut total = 0;
+    loop {
+        let Ok(chunk) = input.fill_buf() else {
+            // The reader meets the error again, and reports it.
+            return total;
+        };
+        if chunk.is_empty() {
+            return total;
+        }
+        let (stop, whole) = (text_end(chunk), chunk.len());
+        input.consume(stop);
+        total += stop as u64;
+        if stop < whole {
+            return total;
+        }
+    }
+}
+
+/// Where the text of `chunk` ends: at the first `<` that does not open a
+/// comment or a CDATA section ending in `chunk`, else at its end.
+fn text_end(chunk: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'<', &chunk[at..]) {
+        let lt = at + i;
+        let rest = &chunk[lt..];
+        let end = if rest.starts_with(b"<!--") {
+            memchr::memmem::find(&rest[4..], b"-->").map(|e| 4 + e + 3)
+        } else if rest.starts_with(b"<![CDATA[") {
+            memchr::memmem::find(&rest[9..], b"]]>").map(|e| 9 + e + 3)
+        } else {
+            None
+        };
+        match end {
+            Some(len) => at = lt + len,
+            None => return lt,
+        }
+    }
+    chunk.len()
+}
+
 /// An attribute's value with entities resolved; undeclared entities are kept as written.
 fn attr<'e>(e: &'e BytesStart<'_>, key: &str) -> Option<Cow<'e, str>> {
     attributes(e)
@@ -857,8 +927,13 @@ mod tests {
     }
 
     fn parse(xml: &str) -> (Vec<Owned>, JunitSummary) {
+        parse_skipping(xml.as_bytes(), true)
+    }
+
+    /// Reads a whole document, with or without passing over captured output.
+    fn parse_skipping(xml: &[u8], skip_output: bool) -> (Vec<Owned>, JunitSummary) {
         let mut cases = Vec::new();
-        let summary = parse_junit(xml.as_bytes(), &mut |c: &JunitCase<'_>| {
+        let sink = &mut |c: &JunitCase<'_>| {
             cases.push(Owned {
                 suite: c.suite.map(str::to_owned),
                 test: c.test_id(),
@@ -867,8 +942,83 @@ mod tests {
                 details: c.details.to_owned(),
                 attempts: c.attempts,
             })
-        });
+        };
+        let summary = read_piece(xml, Piece::Whole, sink, skip_output).0;
         (cases, summary)
+    }
+
+    /// Captured output of every shape the reader must not be misled by:
+    /// entities, CDATA and comments holding end tags and `<testcase`, nested
+    /// elements, empty elements, and text longer than the reader's buffer
+    /// with markup across its edges. Each document reads the same with the
+    /// output passed over as with every event of it read, positions of
+    /// errors included.
+    #[test]
+    fn captured_output_passed_over_reads_as_read_event_by_event() {
+        let parts = [
+            "plain text",
+            "a &lt;b&gt; &amp; &quot;q&quot; &#233; &#x1F680;",
+            "<![CDATA[ </system-out> <testcase name=\"x\"/> ]]>",
+            "<!-- </system-out> -->",
+            "<![CDATA[ unfinished",
+            "<!-- unfinished",
+            "<inner>text</inner>",
+            "<inner/>",
+            "<?pi x?>",
+            "]]> -->",
+            "caf\u{e9} \u{1F680}\n",
+        ];
+        let mut pick = crate::testing::picker(0x00c0_ffee);
+        let mut docs: Vec<String> = Vec::new();
+        for _ in 0..400 {
+            let mut out = String::new();
+            for _ in 0..pick(4) {
+                out.push_str(parts[pick(parts.len())]);
+            }
+            let tag = ["system-out", "system-err"][pick(2)];
+            let ending = [
+                "</testcase>",
+                "</testcase></testsuite>",
+                "",
+                "</testcase><testcase name=\"b\"/></testsuite>",
+            ][pick(4)];
+            docs.push(format!(
+                "<testsuite name=\"s\"><testcase classname=\"m\" name=\"a\"><failure message=\"m\">E  x &amp; y</failure><{tag}>{out}</{tag}>{ending}"
+            ));
+        }
+        // Longer than a buffer of the reader: markup across every edge.
+        let long_text = "x &lt; y <![CDATA[ <a> ]]> <!-- c --> ".repeat(20_000);
+        for tail in 0..40 {
+            docs.push(format!(
+                "<testsuite><testcase name=\"a\"><system-out>{}{long_text}</system-out></testcase><testcase name=\"b\"/></testsuite>",
+                "y".repeat(tail)
+            ));
+        }
+        for doc in &docs {
+            let skipping = parse_skipping(doc.as_bytes(), true);
+            let reading = parse_skipping(doc.as_bytes(), false);
+            assert_eq!(skipping, reading, "{doc:.300}");
+        }
+    }
+
+    /// A malformed entity in captured output is passed over with it, where
+    /// it ended the reading: the cases after it are read. One in a failure's
+    /// text still ends it.
+    #[test]
+    fn a_broken_entity_in_captured_output_does_not_end_the_reading() {
+        let doc = |inside: &str| {
+            format!(
+                "<testsuite name=\"s\"><testcase name=\"a\">{inside}</testcase><testcase name=\"b\"/></testsuite>"
+            )
+        };
+        let (cases, summary) = parse(&doc("<system-out>a & b</system-out>"));
+        assert_eq!(cases.len(), 2);
+        assert_eq!(summary.problem, None);
+        let (cases, summary) =
+            parse_skipping(doc("<system-out>a & b</system-out>").as_bytes(), false);
+        assert!(summary.problem.is_some() && cases.len() < 2);
+        let (_, summary) = parse(&doc("<failure>a & b</failure>"));
+        assert!(summary.problem.is_some());
     }
 
     #[test]
