@@ -161,49 +161,76 @@ ROWS=""
 NOTES=""
 TT_WALL_NS=0
 
-# measure NAME FILE CHECK STDOUT CMD...
+# tool NAME FILE CHECK STDOUT CMD...: adds a row to the table being made;
+# print_table runs them all (see run_table).
 #   CHECK: "-" (no check), or "counts:EXPECTED_JSON" (stdout must be a JSON
 #   object whose keys agree with EXPECTED_JSON's).
 #   STDOUT: where the tool's stdout goes (/dev/null for cat).
-measure() {
-  local name=$1 file=$2 check=$3 stdout=$4; shift 4
-  local best=-1 rss=0 status=ok run out="$SCRATCH/out"
-  [ "$stdout" = "-" ] || out=$stdout
-  local runs=$RUNS
-  run=0
-  while [ "$run" -lt "$runs" ]; do
-    run=$((run + 1))
-    run_once "$out" "$@"
-    # Sub-second runs are noisy: take the best of more of them.
-    [ "$run" -eq 1 ] && [ "$R_WALL_NS" -lt 500000000 ] && [ "$runs" -lt 7 ] && runs=7
-    [ "$R_RSS_KB" -gt "$rss" ] && rss=$R_RSS_KB
-    if [ "$R_RC" -ne 0 ]; then
-      if [ "$R_RC" -eq 124 ] || [ "$R_RC" -eq 137 ] && [ "$R_WALL_NS" -ge $((TIME_LIMIT * 1000000000)) ]; then
-        status="timeout >${TIME_LIMIT}s"
-      elif grep -qiE 'out of memory|MemoryError|Memory allocation failed|Cannot allocate|ENOMEM|ERR_STRING_TOO_LONG|Cannot create a string longer|Array buffer allocation failed|std::bad_alloc' "$SCRATCH/stderr"; then
-        status="oom/too big (rc=$R_RC)"
-      else
-        status="crash (rc=$R_RC)"
-      fi
-      NOTES+="  $name: $status: $(grep -v '^\s*$' "$SCRATCH/stderr" | grep -v '^Command ' | tail -n 2 | cut -c1-160 | tr '\n' ' ')"$'\n'
-      best=$R_WALL_NS
-      break
-    fi
-    if [ "$best" -lt 0 ] || [ "$R_WALL_NS" -lt "$best" ]; then best=$R_WALL_NS; fi
-    [ "$R_WALL_NS" -ge 10000000000 ] && break
-  done
-  if [ "$status" = ok ] && [ "${check%%:*}" = counts ]; then
-    local verdict
-    verdict=$(python3 "$BENCH_DIR/check_counts.py" peer "${check#counts:}" "$out")
-    if [ "$verdict" != ok ]; then status="wrong counts"; NOTES+="  $name: $verdict"$'\n'; fi
-  fi
-  local wall_ns=$((best - OVERHEAD_NS))
-  [ "$wall_ns" -lt 100000 ] && wall_ns=100000   # below the clock's noise: shown as <0.001
-  [ "$name" = tox-triage ] && TT_WALL_NS=$wall_ns
-  ROWS+="$name"$'\t'"$(stat -c %s "$file")"$'\t'"$wall_ns"$'\t'"$rss"$'\t'"$status"$'\n'
+#   NO_VLIMIT=1 before it: run without the address-space limit (Node).
+T_NAME=(); T_FILE=(); T_CHECK=(); T_OUT=(); T_NOV=(); T_CMD=()
+tool() {
+  T_NAME+=("$1"); T_FILE+=("$2"); T_CHECK+=("$3"); T_OUT+=("$4"); T_NOV+=("${NO_VLIMIT:-0}")
+  shift 4
+  T_CMD+=("$(printf '%q ' "$@")")
 }
 
-print_table() {  # print_table TITLE
+# run_table: runs the table's tools in rounds, one run of each tool per
+# round, so that every tool is timed in the same minutes: this VM's speed
+# drifts, and a peer timed minutes after tox-triage may meet another speed.
+# Each tool keeps its best run: of 3 (7 when a run takes under 0.5 s, 1
+# when it takes 10 s or more, or fails).
+run_table() {
+  local n=${#T_NAME[@]} i round=0 active NO_VLIMIT
+  local -a best rss status runs out
+  for ((i = 0; i < n; i++)); do
+    best[i]=-1; rss[i]=0; status[i]=ok; runs[i]=$RUNS; out[i]=$SCRATCH/out.$i
+    [ "${T_OUT[i]}" = - ] || out[i]=${T_OUT[i]}
+  done
+  while :; do
+    round=$((round + 1)); active=0
+    for ((i = 0; i < n; i++)); do
+      [ "$round" -le "${runs[i]}" ] || continue
+      active=1
+      NO_VLIMIT=${T_NOV[i]}
+      eval "run_once \"\${out[i]}\" ${T_CMD[i]}"
+      # Sub-second runs are noisy: take the best of more of them.
+      [ "$round" -eq 1 ] && [ "$R_WALL_NS" -lt 500000000 ] && [ "${runs[i]}" -lt 7 ] && runs[i]=7
+      [ "$R_RSS_KB" -gt "${rss[i]}" ] && rss[i]=$R_RSS_KB
+      if [ "$R_RC" -ne 0 ]; then
+        if [ "$R_RC" -eq 124 ] || [ "$R_RC" -eq 137 ] && [ "$R_WALL_NS" -ge $((TIME_LIMIT * 1000000000)) ]; then
+          status[i]="timeout >${TIME_LIMIT}s"
+        elif grep -qiE 'out of memory|MemoryError|Memory allocation failed|Cannot allocate|ENOMEM|ERR_STRING_TOO_LONG|Cannot create a string longer|Array buffer allocation failed|std::bad_alloc' "$SCRATCH/stderr"; then
+          status[i]="oom/too big (rc=$R_RC)"
+        else
+          status[i]="crash (rc=$R_RC)"
+        fi
+        NOTES+="  ${T_NAME[i]}: ${status[i]}: $(grep -v '^\s*$' "$SCRATCH/stderr" | grep -v '^Command ' | tail -n 2 | cut -c1-160 | tr '\n' ' ')"$'\n'
+        best[i]=$R_WALL_NS
+        runs[i]=$round
+        continue
+      fi
+      if [ "${best[i]}" -lt 0 ] || [ "$R_WALL_NS" -lt "${best[i]}" ]; then best[i]=$R_WALL_NS; fi
+      [ "$R_WALL_NS" -ge 10000000000 ] && runs[i]=$round
+    done
+    [ "$active" = 1 ] || break
+  done
+  for ((i = 0; i < n; i++)); do
+    local check=${T_CHECK[i]} name=${T_NAME[i]}
+    if [ "${status[i]}" = ok ] && [ "${check%%:*}" = counts ]; then
+      local verdict
+      verdict=$(python3 "$BENCH_DIR/check_counts.py" peer "${check#counts:}" "${out[i]}")
+      if [ "$verdict" != ok ]; then status[i]="wrong counts"; NOTES+="  $name: $verdict"$'\n'; fi
+    fi
+    local wall_ns=$((best[i] - OVERHEAD_NS))
+    [ "$wall_ns" -lt 100000 ] && wall_ns=100000   # below the clock's noise: shown as <0.001
+    [ "$name" = tox-triage ] && TT_WALL_NS=$wall_ns
+    ROWS+="$name"$'\t'"$(stat -c %s "${T_FILE[i]}")"$'\t'"$wall_ns"$'\t'"${rss[i]}"$'\t'"${status[i]}"$'\n'
+  done
+  T_NAME=(); T_FILE=(); T_CHECK=(); T_OUT=(); T_NOV=(); T_CMD=()
+}
+
+print_table() {  # print_table TITLE: runs the table's tools, then prints it
+  run_table
   echo
   echo "## $1"
   printf '%s' "$ROWS" | awk -F'\t' -v tt="$TT_WALL_NS" '
@@ -248,19 +275,19 @@ for size in "${SIZES[@]}"; do
   ensure_input "$J" gen_junit.py "$size"
   warm "$J" "$BIN"
   tox_triage_check junit "$J" "$J.json"
-  measure tox-triage "$J" - - "$BIN" analyze --junit "$J"
+  tool tox-triage "$J" - - "$BIN" analyze --junit "$J"
   if [ $PY_PEERS_OK = 1 ]; then
     warm "$PY"
-    measure "junitparser (py)" "$J" "counts:$J.json" - "$PY" "$BENCH_DIR/peers/junitparser_count.py" "$J"
-    measure "lxml iterparse (py)" "$J" "counts:$J.json" - "$PY" "$BENCH_DIR/peers/lxml_iterparse_count.py" "$J"
+    tool "junitparser (py)" "$J" "counts:$J.json" - "$PY" "$BENCH_DIR/peers/junitparser_count.py" "$J"
+    tool "lxml iterparse (py)" "$J" "counts:$J.json" - "$PY" "$BENCH_DIR/peers/lxml_iterparse_count.py" "$J"
   fi
   if [ $NODE_PEERS_OK = 1 ]; then
-    NO_VLIMIT=1 measure "xml2js (node)" "$J" "counts:$J.json" - env NODE_PATH="$NODE_MODULES" node "$BENCH_DIR/peers/xml2js_count.js" "$J"
-    NO_VLIMIT=1 measure "fast-xml-parser (node)" "$J" "counts:$J.json" - env NODE_PATH="$NODE_MODULES" node "$BENCH_DIR/peers/fxp_count.js" "$J"
+    NO_VLIMIT=1 tool "xml2js (node)" "$J" "counts:$J.json" - env NODE_PATH="$NODE_MODULES" node "$BENCH_DIR/peers/xml2js_count.js" "$J"
+    NO_VLIMIT=1 tool "fast-xml-parser (node)" "$J" "counts:$J.json" - env NODE_PATH="$NODE_MODULES" node "$BENCH_DIR/peers/fxp_count.js" "$J"
   fi
-  measure "floor: cat > /dev/null" "$J" - /dev/null cat "$J"
-  measure "floor: wc -l" "$J" - - wc -l "$J"
-  measure "floor: grep -c '<testcase'" "$J" - - grep -c '<testcase' "$J"
+  tool "floor: cat > /dev/null" "$J" - /dev/null cat "$J"
+  tool "floor: wc -l" "$J" - - wc -l "$J"
+  tool "floor: grep -c '<testcase'" "$J" - - grep -c '<testcase' "$J"
   print_table "JUnit XML, ${size} MB: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print("%(suites)d suites, %(testcases)d testcases, %(failures)d failures, %(errors)d errors, %(skipped)d skipped" % c)' "$J.json") ($(basename "$J"))"
 
   # ------------------------------------------------------------ tox logs
@@ -276,10 +303,10 @@ for size in "${SIZES[@]}"; do
     esac
     warm "$L"
     tox_triage_check log "$L" "$L.json"
-    measure tox-triage "$L" - - "$BIN" analyze --log "$L"
-    measure "floor: grep -c FAIL" "$L" - - grep -c FAIL "$L"
-    measure "floor: wc -l" "$L" - - wc -l "$L"
-    measure "floor: cat > /dev/null" "$L" - /dev/null cat "$L"
+    tool tox-triage "$L" - - "$BIN" analyze --log "$L"
+    tool "floor: grep -c FAIL" "$L" - - grep -c FAIL "$L"
+    tool "floor: wc -l" "$L" - - wc -l "$L"
+    tool "floor: cat > /dev/null" "$L" - /dev/null cat "$L"
     print_table "tox log ($variant), ${size} MB: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print("%(envs)d envs, %(failed)d failed, %(passed)d passed, %(skipped)d skipped, %(lines)d lines" % c + (", %(occurrences)d env runs in %(runs)d tox runs" % c if c.get("matrix") else ""))' "$L.json") ($(basename "$L"))"
   done
 done
