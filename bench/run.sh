@@ -47,7 +47,7 @@ fi
 # ---------------------------------------------------------------- machine
 echo "# tox-triage benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), RAM $((MEM_TOTAL_KB / 1024)) MB, $(uname -sr)"
-echo "limits:  ${TIME_LIMIT} s and ${MEM_LIMIT_MB} MB address space per run; best of ${RUNS} runs (7 when < 0.5 s, 1 when >= 10 s)"
+echo "limits:  ${TIME_LIMIT} s and ${MEM_LIMIT_MB} MB address space per run; best of ${RUNS} runs (7 when < 0.5 s, 1 when >= 10 s), the tools of a table in rounds"
 echo "MB = 1,048,576 bytes; work dir $WORK"
 
 # ---------------------------------------------------------------- build
