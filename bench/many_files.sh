@@ -47,13 +47,16 @@ fi
 files=$(find "$work/junit" "$work/logs" -type f | wc -l)
 bytes=$(find "$work/junit" "$work/logs" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
-find "$work/junit" "$work/logs" -type f -exec cat {} + >/dev/null
+# warm: the inputs read into the page cache, untimed, before every run (this
+# VM's host takes page cache back at several MB a second; see README.md).
+warm() { find "$work/junit" "$work/logs" -type f -exec cat {} + >/dev/null; cat "$bin" >/dev/null; }
 
 # row NAME CMD...: best wall time of 3 runs, with CPU time and peak RSS of that run.
 row() {
   local name=$1; shift
   local best="" line
   for _ in 1 2 3; do
+    warm
     /usr/bin/time -f '%e %U %S %M' -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr" ||
       { echo "$name failed:" >&2; tail -n 5 "$work/stderr" >&2; exit 1; }
     line=$(tail -n 1 "$work/time.out")
