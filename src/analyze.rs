@@ -192,7 +192,8 @@ pub fn analyze(input: &AnalyzeInput) -> Result<Report> {
         base: base.as_ref(),
         config: config.as_ref(),
     };
-    verdict::apply(&mut report, &ctx);
+    // (The cores counted once: counting reads the cgroup's files.)
+    verdict::apply_on(&mut report, &ctx, threads);
     phase("verdicts");
     if let Some(opts) = &input.forensics {
         add_forensics(&mut report, opts, &input.workspace, base_ref.as_deref());

@@ -308,18 +308,18 @@ fn highest_below<'a>(
 /// thread costs more than a few hundred verdicts.
 const TARGETS_PER_THREAD: usize = 2048;
 
-/// Runs `f` on every item, the slice cut into one run of neighbours per thread.
+/// Runs `f` on every item, the slice cut into one run of neighbours per
+/// thread; the calling thread takes the first run.
 fn each<T: Send>(items: &mut [T], threads: usize, f: impl Fn(&mut T) + Sync) {
     let n = threads.min(items.len() / TARGETS_PER_THREAD).max(1);
-    if n == 1 {
-        items.iter_mut().for_each(f);
-        return;
-    }
+    let size = items.len().div_ceil(n).max(1);
+    let (here, rest) = items.split_at_mut(size.min(items.len()));
     let f = &f;
     std::thread::scope(|scope| {
-        for part in items.chunks_mut(items.len().div_ceil(n)) {
+        for part in rest.chunks_mut(size) {
             scope.spawn(move || part.iter_mut().for_each(f));
         }
+        here.iter_mut().for_each(f);
     });
 }
 
