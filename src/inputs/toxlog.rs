@@ -368,14 +368,7 @@ impl ToxLogParser {
                 reason: Some(reason),
             });
         }
-        let (step, detail) = rest
-            .split_once("> ")
-            .or_else(|| rest.strip_suffix('>').map(|s| (s, "")))?;
-        let step_chars =
-            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'[' | b']');
-        if step.is_empty() || !step.bytes().all(step_chars) {
-            return None;
-        }
+        let (step, detail) = tox4_step(rest)?;
         if step.starts_with("commands") {
             Some(LogEvent::Command {
                 env,
@@ -390,7 +383,7 @@ impl ToxLogParser {
     /// and the `___ summary ___` block.
     fn tox3_line<'a>(&mut self, text: &'a str, lead: Option<Lead<'a>>) -> Option<LogEvent<'a>> {
         // `____ summary ____`, and not pytest's `____ test_x[a summary] ____`.
-        if text.starts_with("___") && text.trim_matches('_') == " summary " {
+        if is_tox3_summary_rule(text) {
             self.tox3_summary = true;
             self.in_summary = true;
             return Some(LogEvent::Output { env: None, text });
@@ -617,12 +610,41 @@ fn is_action_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b == b'-' || b == b'_'
 }
 
+/// A tox 4 step line's step and detail, after `env: `: the step's name (of
+/// `[A-Za-z0-9_\-\[\]]`), then `> ` and the detail, or a `>` that ends the
+/// line (`commands[0]> pytest`, `install_deps> pip install x`, `freeze>`).
+fn tox4_step(rest: &str) -> Option<(&str, &str)> {
+    let step_chars = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'[' | b']');
+    let (step, after) =
+        rest.split_at_checked(rest.bytes().take_while(|&b| step_chars(b)).count())?;
+    let detail = match after.strip_prefix('>')? {
+        "" => "",
+        d => d.strip_prefix(' ')?,
+    };
+    (!step.is_empty()).then_some((step, detail))
+}
+
+/// tox 3's `____ summary ____` rule: underscores around ` summary ` (at
+/// least three before it), and not pytest's `____ test_x[a summary] ____`.
+/// Looked at byte by byte: pytest's section headers also start with
+/// underscores, and there are many of them.
+fn is_tox3_summary_rule(text: &str) -> bool {
+    let b = text.as_bytes();
+    let lead = b.iter().take_while(|&&c| c == b'_').count();
+    lead >= 3
+        && b[lead..].starts_with(b" summary ")
+        && b[lead + b" summary ".len()..].iter().all(|&c| c == b'_')
+}
+
 /// `env` inside a path such as `/w/.tox/py3.12-x/bin/python` or `.tox/py3.12-x/log/...`.
 fn env_from_tox_path(text: &str) -> Option<&str> {
-    let at = text.find(".tox/")? + 5;
-    let rest = &text[at..];
-    let end = rest.find(['/', ' ', '\'', ')']).unwrap_or(rest.len());
-    let env = &rest[..end];
+    let at = memchr::memmem::find(text.as_bytes(), b".tox/")? + 5;
+    let rest = text.get(at..)?;
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b' ' | b'\'' | b')'))
+        .unwrap_or(rest.len());
+    let env = rest.get(..end)?;
     is_plausible_env_name(env).then_some(env)
 }
 
@@ -904,6 +926,93 @@ fn selection(text: &str) -> Option<Vec<&str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines near the shapes of tox's step lines and of tox 3's summary rule.
+    fn near_step_lines() -> Vec<String> {
+        let parts = [
+            "",
+            "commands[0]",
+            "install_deps",
+            "freeze",
+            "a-b_c",
+            "x y",
+            ">",
+            "> ",
+            ">>",
+            "> >",
+            " ",
+            "pytest -x",
+            "é",
+            "___",
+            " summary ",
+            "_",
+            "summary",
+            "[",
+            "]",
+        ];
+        let mut lines = Vec::new();
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    lines.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn a_step_is_split_as_the_first_prompt_of_a_name_would_split_it() {
+        // The rule as first written: split at the first `> ` (or a `>` that
+        // ends the line), then ask that the step be all name bytes.
+        fn reference(rest: &str) -> Option<(&str, &str)> {
+            let (step, detail) = rest
+                .split_once("> ")
+                .or_else(|| rest.strip_suffix('>').map(|s| (s, "")))?;
+            let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'[' | b']');
+            (!step.is_empty() && step.bytes().all(ok)).then_some((step, detail))
+        }
+        let lines = near_step_lines();
+        let mut some = 0;
+        for line in &lines {
+            assert_eq!(tox4_step(line), reference(line), "{line:?}");
+            some += usize::from(reference(line).is_some());
+        }
+        assert!(some > 100, "{some} of {} lines are steps", lines.len());
+    }
+
+    #[test]
+    fn the_tox3_summary_rule_is_underscores_around_summary() {
+        let reference = |t: &str| t.starts_with("___") && t.trim_matches('_') == " summary ";
+        let lines = near_step_lines();
+        let mut some = 0;
+        for line in &lines {
+            assert_eq!(is_tox3_summary_rule(line), reference(line), "{line:?}");
+            some += usize::from(reference(line));
+        }
+        assert!(some > 0);
+        assert!(is_tox3_summary_rule(
+            "___________________ summary ____________________"
+        ));
+        assert!(!is_tox3_summary_rule("____ test_x[a summary] ____"));
+    }
+
+    #[test]
+    fn an_env_is_read_from_a_tox_path() {
+        assert_eq!(
+            env_from_tox_path("cachedir: .tox/py3.12-x/.pytest_cache"),
+            Some("py3.12-x")
+        );
+        assert_eq!(
+            env_from_tox_path("/w/.tox/py3.12-x/bin/python -m pytest"),
+            Some("py3.12-x")
+        );
+        assert_eq!(env_from_tox_path("'/w/.tox/py3.8-é'"), None);
+        assert_eq!(env_from_tox_path("/w/.tox/py3.12-a b"), Some("py3.12-a"));
+        assert_eq!(env_from_tox_path("/w/.tox/py3.12-a)"), Some("py3.12-a"));
+        assert_eq!(env_from_tox_path("no tox here"), None);
+        assert_eq!(env_from_tox_path("x.tox/"), None);
+    }
 
     /// Parses `text` and renders each event compactly.
     fn events(text: &str) -> Vec<String> {
