@@ -133,18 +133,26 @@ struct Filling<'a> {
 }
 
 impl Filling<'_> {
+    /// Checked after every event: inlined, with the hand-over out of line.
+    #[inline]
     fn hand_over_if_full(&mut self) {
         if self.batch.is_full() {
-            let next = self.pipe.take_spare();
-            // The receiver is gone only if the log is no longer wanted (an
-            // earlier log failed): stop reading it.
-            if self
-                .full
-                .send(std::mem::replace(&mut self.batch, next))
-                .is_err()
-            {
-                self.abandoned.store(true, Ordering::Relaxed);
-            }
+            self.hand_over();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn hand_over(&mut self) {
+        let next = self.pipe.take_spare();
+        // The receiver is gone only if the log is no longer wanted (an
+        // earlier log failed): stop reading it.
+        if self
+            .full
+            .send(std::mem::replace(&mut self.batch, next))
+            .is_err()
+        {
+            self.abandoned.store(true, Ordering::Relaxed);
         }
     }
 }
