@@ -53,6 +53,16 @@ impl LineCleaner {
     /// hands it out: its text is already checked, and whether it holds a
     /// control byte already known.
     pub fn clean_line<'a>(&'a mut self, line: Line<'a>) -> Cleaned<'a> {
+        // Most lines of a log that is not a GitHub job's are text as they
+        // are: no BOM (not the first line), no `\r` or ESC, no timestamp
+        // (which starts with a digit) and no `##[` marker.
+        if let Some(text) = line.text
+            && line.number != 1
+            && !line.controls
+            && !matches!(line.bytes.first(), Some(b'0'..=b'9' | b'#'))
+        {
+            return Cleaned::Text(text);
+        }
         self.clean_known(line.bytes, line.text, line.number == 1, line.controls)
     }
 
@@ -209,6 +219,49 @@ mod tests {
             Cleaned::Text(t) => t.to_owned(),
             Cleaned::Marker(m) => format!("{m:?}"),
         }
+    }
+
+    #[test]
+    fn a_line_as_the_reader_hands_it_out_is_cleaned_as_a_raw_line() {
+        let parts: [&[u8]; 12] = [
+            b"",
+            b"\xEF\xBB\xBF",
+            b"2026-11-20T10:11:12.1234567Z ",
+            b"2026-11-20T10:11:12Z ",
+            b"##[group]Run tox",
+            b"##[error]boom",
+            b"py3.12-x: OK",
+            b"\r",
+            b"\x1b[32m.\x1b[0m",
+            b"12 passed",
+            b"# comment",
+            b"caf\xC3\xA9",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    let raw = [a, b, c].concat();
+                    for number in [1, 2] {
+                        let line = Line {
+                            bytes: &raw,
+                            text: std::str::from_utf8(&raw).ok(),
+                            number,
+                            truncated: false,
+                            controls: memchr::memchr3(0, b'\r', 0x1b, &raw).is_some(),
+                            tox: false,
+                        };
+                        let mut by_line = LineCleaner::new();
+                        let mut by_raw = LineCleaner::new();
+                        let got = format!("{:?}", by_line.clean_line(line));
+                        let want = format!("{:?}", by_raw.clean(&raw, number == 1));
+                        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&raw));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * 12 * 12 * 12);
     }
 
     #[test]
