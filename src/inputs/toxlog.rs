@@ -382,10 +382,8 @@ impl ToxLogParser {
     /// tox 3: `env run-test: commands[0] | cmd`, `ERROR: InvocationError ...`,
     /// and the `___ summary ___` block.
     fn tox3_line<'a>(&mut self, text: &'a str, lead: Option<Lead<'a>>) -> Option<LogEvent<'a>> {
-        // Most lines are ruled out by their first byte.
-        let first = text.as_bytes().first().copied();
         // `____ summary ____`, and not pytest's `____ test_x[a summary] ____`.
-        if first == Some(b'_') && is_tox3_summary_rule(text) {
+        if is_tox3_summary_rule(text) {
             self.tox3_summary = true;
             self.in_summary = true;
             return Some(LogEvent::Output { env: None, text });
@@ -395,6 +393,8 @@ impl ToxLogParser {
         {
             return Some(ev);
         }
+        // Most lines are ruled out by their first byte.
+        let first = text.as_bytes().first().copied();
         if first == Some(b'E')
             && let Some(rest) = text.strip_prefix("ERROR: ")
         {
