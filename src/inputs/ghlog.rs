@@ -242,22 +242,18 @@ mod tests {
             for b in parts {
                 for c in parts {
                     let raw = [a, b, c].concat();
-                    for number in [1, 2] {
-                        let line = Line {
-                            bytes: &raw,
-                            text: std::str::from_utf8(&raw).ok(),
-                            number,
-                            truncated: false,
-                            controls: memchr::memchr3(0, b'\r', 0x1b, &raw).is_some(),
-                            tox: false,
-                        };
-                        let mut by_line = LineCleaner::new();
-                        let mut by_raw = LineCleaner::new();
-                        let got = format!("{:?}", by_line.clean_line(line));
-                        let want = format!("{:?}", by_raw.clean(&raw, number == 1));
-                        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&raw));
-                        checked += 1;
-                    }
+                    // The line twice, as the reader hands out lines 1 and 2.
+                    let log = [&raw[..], b"\n", &raw[..], b"\n"].concat();
+                    let mut reader = crate::inputs::lines::LineReader::new(&log[..]);
+                    reader
+                        .for_each_line(|line| {
+                            let first = line.number == 1;
+                            let got = format!("{:?}", LineCleaner::new().clean_line(line));
+                            let want = format!("{:?}", LineCleaner::new().clean(&raw, first));
+                            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&raw));
+                            checked += 1;
+                        })
+                        .expect("read from memory");
                 }
             }
         }
