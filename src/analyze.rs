@@ -221,7 +221,7 @@ const MAX_FORENSICS: usize = 20;
 fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, base: Option<&str>) {
     let mut taken = 0;
     for t in report.targets.iter_mut() {
-        let exit_4 = t.exit_code == Some(4) || !t.missing_paths.is_empty();
+        let exit_4 = t.exit_code == Some(4) || !t.findings().missing_paths.is_empty();
         if t.status != crate::model::TargetStatus::Fail || !exit_4 {
             continue;
         }
@@ -232,7 +232,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
             .filter(|f| f.taken == "at-failure");
         let f = match recorded {
             Some(f) => {
-                t.signals.push(format!(
+                t.findings_mut().signals.push(format!(
                     "exit-4 forensics taken at the failure by `tox-triage run` ({})",
                     at_failure.display()
                 ));
@@ -241,6 +241,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
             None if taken < MAX_FORENSICS => {
                 taken += 1;
                 let cwd = t
+                    .findings()
                     .exit
                     .as_ref()
                     .map(|e| ws.local(&e.cwd.expand(t.name.as_str())))
@@ -255,7 +256,7 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
                         .unwrap_or_default(),
                     exit_code: t.exit_code,
                     attempts: Vec::new(),
-                    missing: t.missing_paths.to_vec(),
+                    missing: t.findings().missing_paths.to_vec(),
                     cwd,
                     workspace: ws.root().to_path_buf(),
                     expected_head: opts.expected_head.clone(),
@@ -263,13 +264,14 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
                     budget: opts.budget,
                 });
                 crate::actions::wrapper::write_files(&opts.dir, &f);
-                t.signals.push("exit-4 forensics taken after the fact: the workspace may have changed since the failure".to_owned());
+                t.findings_mut().signals.push("exit-4 forensics taken after the fact: the workspace may have changed since the failure".to_owned());
                 f
             }
             None => continue,
         };
-        t.signals.extend(forensics_signals(&f));
-        t.forensics = Some(Box::new(f));
+        let findings = t.findings_mut();
+        findings.signals.extend(forensics_signals(&f));
+        findings.forensics = Some(Box::new(f));
     }
 }
 
@@ -324,7 +326,7 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
     for t in report
         .targets
         .iter()
-        .filter(|t| t.verdict == Some(Verdict::Regression))
+        .filter(|t| t.findings().verdict == Some(Verdict::Regression))
     {
         if let (Some(p), Some(v)) = (&t.facts.package, t.name.version()) {
             let key = (
@@ -365,7 +367,7 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
     for t in report
         .targets
         .iter_mut()
-        .filter(|t| t.verdict == Some(Verdict::Regression))
+        .filter(|t| t.findings().verdict == Some(Verdict::Regression))
     {
         let (Some(p), Some(v)) = (&t.facts.package, t.name.version()) else {
             continue;
@@ -374,7 +376,7 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
             .iter()
             .find(|((fp, fv), _)| fp == p && fv == v.as_str())
         {
-            t.links = links
+            t.findings_mut().links = links
                 .pypi
                 .iter()
                 .cloned()

@@ -937,16 +937,10 @@ pub struct Target {
     /// The last command line tox ran for it (`commands[N]>`): what
     /// [`Target::command_line`] falls back on when no command failed.
     pub last_command: Option<CommandLine>,
-    /// The exit line of the command that failed, when printed.
-    pub exit: Option<Box<ExitLine>>,
     /// The last output lines attributed to it.
     pub output: OutputExcerpt,
     /// JUnit files read for it.
     pub junit_files: ThinVec<String>,
-    /// Failing tests, at most [`MAX_FAILURES_PER_TARGET`].
-    pub failures: ThinVec<Failure>,
-    /// Failing tests not recorded in `failures` for want of room.
-    pub failures_omitted: u64,
     /// JUnit test counts.
     pub tests: TestCounts,
     /// Inputs (log or JUnit files) that mentioned the target: each name is
@@ -954,20 +948,56 @@ pub struct Target {
     pub sources: ThinVec<Arc<str>>,
     /// Inputs disagreed about its result (e.g. pass in one log, fail in another).
     pub conflicting: bool,
+    /// Facts from the whole matrix and tox.ini (set by the analysis).
+    pub facts: Facts,
+    /// The CI jobs whose logs reported it (API mode).
+    pub jobs: ThinVec<JobRef>,
+    /// What is known beyond the result, the counts and the durations: see
+    /// [`Findings`]. Most targets pass and have none, so it is out of line
+    /// and made at its first use ([`Target::findings_mut`]).
+    findings: FindingsBox,
+}
+
+/// A target's [`Findings`], out of line; none and empty ones are equal.
+#[derive(Debug, Clone, Default)]
+struct FindingsBox(Option<Box<Findings>>);
+
+impl FindingsBox {
+    fn get(&self) -> &Findings {
+        self.0.as_deref().unwrap_or(&NO_FINDINGS)
+    }
+}
+
+impl PartialEq for FindingsBox {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+/// What the inputs and the analysis found about a target beyond its result,
+/// counts and durations: why it failed or was skipped, its failing tests,
+/// the verdict and its grounds. A target that simply passed has none of it;
+/// it is held out of line (a record of every target is kept, most of them
+/// passing ones), read by [`Target::findings`] and written through
+/// [`Target::findings_mut`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    /// The exit line of the command that failed, when printed.
+    pub exit: Option<ExitLine>,
+    /// Failing tests, at most [`MAX_FAILURES_PER_TARGET`].
+    pub failures: ThinVec<Failure>,
+    /// Failing tests not recorded in `failures` for want of room.
+    pub failures_omitted: u64,
     /// pytest reported that a path on its command line does not exist (exit 4).
     pub missing_paths: ThinVec<String>,
     /// Why tox skipped or failed it, in tox's words (`could not find python interpreter ...`).
     pub reason: Option<Box<str>>,
-    /// Facts from the whole matrix and tox.ini (set by the analysis).
-    pub facts: Facts,
     /// Regression or suspected flake, for failing targets.
     pub verdict: Option<Verdict>,
     /// The reasons for the verdict, each a sentence a person can check.
     pub signals: ThinVec<String>,
     /// Where to look: release pages and a compare link, for a regression.
     pub links: ThinVec<Link>,
-    /// The CI jobs whose logs reported it (API mode).
-    pub jobs: ThinVec<JobRef>,
     /// Why it failed, from pytest's and tox's exit codes (for failing targets).
     pub failure_kind: Option<ExitReason>,
     /// Exit-4 forensics: what the filesystem and git looked like.
@@ -977,6 +1007,21 @@ pub struct Target {
     /// evidence of order or state dependence.
     pub passed_alone: ThinVec<(String, u64)>,
 }
+
+/// What a target with no findings reads.
+static NO_FINDINGS: Findings = Findings {
+    exit: None,
+    failures: ThinVec::new(),
+    failures_omitted: 0,
+    missing_paths: ThinVec::new(),
+    reason: None,
+    verdict: None,
+    signals: ThinVec::new(),
+    links: ThinVec::new(),
+    failure_kind: None,
+    forensics: None,
+    passed_alone: ThinVec::new(),
+};
 
 /// A command line tox ran for a target, kept in a form that many targets
 /// share. tox's commands differ from one env to the next mostly by the env's
@@ -1115,25 +1160,31 @@ impl Target {
             exit_code: None,
             durations: Durations::default(),
             last_command: None,
-            exit: None,
             output: OutputExcerpt::default(),
             junit_files: ThinVec::new(),
-            failures: ThinVec::new(),
-            failures_omitted: 0,
             tests: TestCounts::default(),
             sources: ThinVec::new(),
             conflicting: false,
-            missing_paths: ThinVec::new(),
-            reason: None,
             facts: Facts::default(),
-            verdict: None,
-            signals: ThinVec::new(),
-            links: ThinVec::new(),
-            passed_alone: ThinVec::new(),
-            failure_kind: None,
-            forensics: None,
             jobs: ThinVec::new(),
+            findings: FindingsBox::default(),
         }
+    }
+
+    /// What is known beyond its result ([`Findings::NONE`] when nothing is).
+    pub fn findings(&self) -> &Findings {
+        self.findings.get()
+    }
+
+    /// Its findings, to write: made, empty, at the first call.
+    pub fn findings_mut(&mut self) -> &mut Findings {
+        self.findings.0.get_or_insert_with(Box::default)
+    }
+
+    /// Its findings once it has some: `None` for a target that has none,
+    /// so that a writer that may have nothing to write can avoid making them.
+    pub fn findings_if_any(&mut self) -> Option<&mut Findings> {
+        self.findings.0.as_deref_mut()
     }
 
     /// The command that reproduces it locally; `None` for a name tox could not take
@@ -1144,7 +1195,7 @@ impl Target {
 
     /// The command that matters: the failing one, else the last one tox ran.
     pub fn command_line(&self) -> Option<Cow<'_, str>> {
-        match &self.exit {
+        match &self.findings().exit {
             Some(e) if !e.setup_step && !e.command.is_empty() => {
                 Some(e.command.expand(self.name.as_str()))
             }
@@ -1158,7 +1209,12 @@ impl Target {
     /// Records a failing test, merging with a record of the same test from another
     /// input (JUnit details win over a log's one-line summary).
     pub fn add_failure(&mut self, failure: Failure) {
-        if let Some(existing) = self.failures.iter_mut().find(|f| f.test == failure.test) {
+        let findings = self.findings_mut();
+        if let Some(existing) = findings
+            .failures
+            .iter_mut()
+            .find(|f| f.test == failure.test)
+        {
             let better =
                 existing.source == FailureSource::Log && failure.source == FailureSource::Junit;
             if better {
@@ -1173,10 +1229,10 @@ impl Target {
             }
             return;
         }
-        if self.failures.len() < MAX_FAILURES_PER_TARGET {
-            self.failures.push(failure);
+        if findings.failures.len() < MAX_FAILURES_PER_TARGET {
+            findings.failures.push(failure);
         } else {
-            self.failures_omitted += 1;
+            findings.failures_omitted += 1;
         }
     }
 
@@ -1531,7 +1587,7 @@ impl Report {
     pub fn with_verdict(&self, verdict: Verdict) -> Vec<&str> {
         self.targets
             .iter()
-            .filter(|t| t.verdict == Some(verdict))
+            .filter(|t| t.findings().verdict == Some(verdict))
             .map(|t| t.name.as_str())
             .collect()
     }

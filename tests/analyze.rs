@@ -136,7 +136,7 @@ fn crlf_log_gives_the_same_report() {
     let reference = run(&["tox4-sequential/tox.log"], &[]);
     assert_eq!(statuses(&report), statuses(&reference));
     for (a, b) in report.targets.iter().zip(&reference.targets) {
-        assert_eq!(a.failures, b.failures, "{}", a.name);
+        assert_eq!(a.findings().failures, b.findings().failures, "{}", a.name);
         assert_eq!(a.output, b.output, "{}", a.name);
     }
 }
@@ -193,13 +193,14 @@ fn failure_details_per_target_from_the_log() {
     };
 
     let m = t("py3.11-markupsafe-v2.1.5");
-    assert_eq!(m.failures.len(), 1);
+    assert_eq!(m.findings().failures.len(), 1);
     assert_eq!(
-        m.failures[0].test,
+        m.findings().failures[0].test,
         "tests/test_markupsafe.py::test_soft_unicode_still_available"
     );
     assert!(
-        m.exit
+        m.findings()
+            .exit
             .as_ref()
             .is_some_and(|e| e.code == 1 && !e.setup_step)
     );
@@ -216,19 +217,27 @@ fn failure_details_per_target_from_the_log() {
 
     let missing = t("py3.12-missing");
     assert_eq!(missing.exit_code, Some(4));
-    assert_eq!(missing.missing_paths, vec!["tests/test_added_by_pr.py"]);
+    assert_eq!(
+        missing.findings().missing_paths,
+        vec!["tests/test_added_by_pr.py"]
+    );
 
     let broken = t("py3.12-brokendeps");
     assert!(
-        broken.exit.as_ref().is_some_and(|e| e.setup_step),
+        broken
+            .findings()
+            .exit
+            .as_ref()
+            .is_some_and(|e| e.setup_step),
         "{:?}",
-        broken.exit
+        broken.findings().exit
     );
     assert!(broken.last_command.is_none());
 
     let skipped = t("py3.99-common");
     assert!(
         skipped
+            .findings()
             .reason
             .as_deref()
             .is_some_and(|r| r.contains("python3.99"))
@@ -255,18 +264,26 @@ fn junit_only_analysis() {
         (2, 1, 1)
     );
     assert_eq!(
-        rerun.failures[0].test,
+        rerun.findings().failures[0].test,
         "tests/test_rerun.py::test_always_fails"
     );
-    assert_eq!(rerun.failures[0].attempts, 3);
-    assert!(rerun.failures[0].details.contains("AssertionError"));
+    assert_eq!(rerun.findings().failures[0].attempts, 3);
+    assert!(
+        rerun.findings().failures[0]
+            .details
+            .contains("AssertionError")
+    );
 
     let crash = t("py3.12-xdist-v3.6.1");
     assert_eq!(
-        crash.failures[0].kind,
+        crash.findings().failures[0].kind,
         tox_triage::model::FailureKind::Error
     );
-    assert!(crash.failures[0].message.contains("crashed while running"));
+    assert!(
+        crash.findings().failures[0]
+            .message
+            .contains("crashed while running")
+    );
 
     // An empty JUnit file (pytest exit 4 or 5) is a failure, not a pass.
     assert_eq!(t("py3.12-missing").status, TargetStatus::Fail);
@@ -284,12 +301,13 @@ fn log_and_junit_merge_into_one_record_per_test() {
         .find(|t| t.name.as_str() == "py3.12-hostile")
         .unwrap();
     assert_eq!(
-        t.failures.len(),
+        t.findings().failures.len(),
         3,
         "log and JUnit records of the same test are merged"
     );
     assert!(
-        t.failures
+        t.findings()
+            .failures
             .iter()
             .all(|f| f.source == tox_triage::model::FailureSource::Junit)
     );

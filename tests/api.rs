@@ -237,13 +237,13 @@ async fn a_whole_run_is_fetched_paginated_and_the_token_stays_on_the_api() {
         t.jobs[0].url,
         "https://github.com/example/toxproject/actions/runs/7000001/job/80000037"
     );
-    assert_eq!(t.verdict, Some(Verdict::SuspectedFlake));
+    assert_eq!(t.findings().verdict, Some(Verdict::SuspectedFlake));
     let reg = r
         .targets
         .iter()
         .find(|t| t.name.as_str() == "py3.12-markupsafe-v2.1.5")
         .unwrap();
-    assert_eq!(reg.verdict, Some(Verdict::Regression));
+    assert_eq!(reg.findings().verdict, Some(Verdict::Regression));
     assert!(reg.jobs.iter().any(|j| j.id == REGRESSION_JOB));
     assert!(
         r.warnings.iter().any(|w| w.file.as_deref()
@@ -687,7 +687,7 @@ async fn junit_files_inside_artifacts_are_read_in_place() {
     assert_eq!(t.junit_files.len(), 1, "{:?}", t.junit_files);
     assert!(t.junit_files[0].starts_with("artifact junit-py3.12/"));
     assert!(
-        !t.failures[0].details.is_empty(),
+        !t.findings().failures[0].details.is_empty(),
         "the traceback came from the JUnit file"
     );
     // An entry named with `..` is read like any other and never written to disk.

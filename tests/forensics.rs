@@ -457,17 +457,18 @@ fn analyze_uses_the_forensics_run_wrote_and_takes_others_after_the_fact() {
         .unwrap();
     assert_eq!(t.status, TargetStatus::Fail);
     assert_eq!(
-        t.failure_kind,
+        t.findings().failure_kind,
         Some(tox_triage::model::ExitReason::MissingPath)
     );
-    let f = t.forensics.as_ref().unwrap();
+    let f = t.findings().forensics.as_ref().unwrap();
     assert_eq!(f.taken, "at-failure");
     assert!(
-        t.signals
+        t.findings()
+            .signals
             .iter()
             .any(|s| s.starts_with("exit-4 forensics taken at the failure")),
         "{:?}",
-        t.signals
+        t.findings().signals
     );
 
     // Without a recording, they are taken now and said to be after the fact.
@@ -478,7 +479,7 @@ fn analyze_uses_the_forensics_run_wrote_and_takes_others_after_the_fact() {
         .iter()
         .find(|t| t.name.as_str() == "py3.12-missing")
         .unwrap();
-    let f = t.forensics.as_ref().unwrap();
+    let f = t.findings().forensics.as_ref().unwrap();
     assert_eq!(f.taken, "after-the-fact");
     assert_eq!(f.paths[0].exists_now, Some(false));
     assert_eq!(f.paths[0].similar, vec!["test_added.py"]);

@@ -40,8 +40,8 @@ fn links(r: &Report) -> Vec<Link> {
         .iter()
         .find(|t| t.name.as_str() == "py3.12-markupsafe-v2.1.5")
         .map(|t| {
-            assert_eq!(t.verdict, Some(Verdict::Regression));
-            t.links.to_vec()
+            assert_eq!(t.findings().verdict, Some(Verdict::Regression));
+            t.findings().links.to_vec()
         })
         .unwrap()
 }

@@ -60,13 +60,13 @@ pub fn decide(report: &Report, job: &Job) -> Decision {
     }
     if let Some(t) = failing
         .iter()
-        .find(|t| t.verdict == Some(Verdict::Regression))
+        .find(|t| t.findings().verdict == Some(Verdict::Regression))
     {
         return Decision::Refuse(format!("it runs a regression ({})", t.name));
     }
     if let Some(t) = failing
         .iter()
-        .find(|t| t.verdict != Some(Verdict::SuspectedFlake))
+        .find(|t| t.findings().verdict != Some(Verdict::SuspectedFlake))
     {
         return Decision::Refuse(format!("{} is not a suspected flake", t.name));
     }

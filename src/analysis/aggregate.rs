@@ -136,10 +136,12 @@ impl Builder {
             return;
         };
         if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.is_empty() {
-            complete_log_messages(&mut self.target.failures, self.ring.lines());
-            // Its failures are in (pytest's summary comes before tox's
-            // result): give back the room the list grew by doubling.
-            self.target.failures.shrink_to_fit();
+            if let Some(findings) = self.target.findings_if_any() {
+                complete_log_messages(&mut findings.failures, self.ring.lines());
+                // Its failures are in (pytest's summary comes before tox's
+                // result): give back the room the list grew by doubling.
+                findings.failures.shrink_to_fit();
+            }
             // Within the memory budget, the whole excerpt; past it, its last few lines.
             // A kept line costs its bytes and its newline (see OutputExcerpt).
             let bytes = self.ring.kept_text().len();
@@ -178,7 +180,7 @@ impl Builder {
     /// lists none of. The verdict looks at the kinds of a target's failures
     /// and shows the first example of each, so those are kept.
     fn admit(&mut self, f: &Failure, budget: &mut Budget) -> bool {
-        let listed = &self.target.failures;
+        let listed = &self.target.findings().failures;
         if listed.len() >= MAX_FAILURES_PER_TARGET || listed.iter().any(|e| e.test == f.test) {
             // Merged, or counted by the target itself.
             return true;
@@ -673,7 +675,7 @@ impl Aggregator {
                     b.set_log_status(src, TargetStatus::Fail);
                     b.target.exit_code = Some(code);
                     exit.setup_step |= b.in_setup;
-                    b.target.exit = Some(Box::new(exit));
+                    b.target.findings_mut().exit = Some(exit);
                 }
             }
             LogEvent::Status {
@@ -695,7 +697,7 @@ impl Aggregator {
                     b.target.exit_code = Some(code);
                 }
                 if let Some(reason) = reason {
-                    b.target.reason = Some(truncate_str(reason, MAX_MESSAGE).into());
+                    b.target.findings_mut().reason = Some(truncate_str(reason, MAX_MESSAGE).into());
                 }
                 if summary || !b.summary_times {
                     if times.total.is_some() {
@@ -738,13 +740,12 @@ impl Aggregator {
                     if b.admit(&f, budget) {
                         b.target.add_failure(f);
                     } else {
-                        b.target.failures_omitted += 1;
+                        b.target.findings_mut().failures_omitted += 1;
                     }
                 } else if let Some(path) = pytest::missing_path(text) {
-                    if b.target.missing_paths.len() < 20
-                        && !b.target.missing_paths.iter().any(|p| p == path)
-                    {
-                        b.target.missing_paths.push(truncate_str(path, MAX_COMMAND));
+                    let missing = &mut b.target.findings_mut().missing_paths;
+                    if missing.len() < 20 && !missing.iter().any(|p| p == path) {
+                        missing.push(truncate_str(path, MAX_COMMAND));
                     }
                 } else if let Some(c) = pytest::result_counts(text) {
                     // The last one is the env's (JUnit counts replace it at the end).
@@ -804,14 +805,17 @@ impl Aggregator {
                     f.details = budget.keep_details(&f.details);
                     b.target.add_failure(f);
                 } else {
-                    b.target.failures_omitted += 1;
+                    b.target.findings_mut().failures_omitted += 1;
                 }
             }
-            b.target.failures_omitted += tc.failures_omitted;
-            if small_run {
+            if tc.failures_omitted > 0 {
+                b.target.findings_mut().failures_omitted += tc.failures_omitted;
+            }
+            if small_run && !tc.passes.is_empty() {
+                let alone = &mut b.target.findings_mut().passed_alone;
                 for test in tc.passes {
-                    if !b.target.passed_alone.iter().any(|(t, _)| *t == test) {
-                        b.target.passed_alone.push((test, r.summary.cases));
+                    if !alone.iter().any(|(t, _)| *t == test) {
+                        alone.push((test, r.summary.cases));
                     }
                 }
             }
@@ -946,13 +950,16 @@ fn finish_target(mut b: Builder) -> Target {
     if let Some(junit) = b.junit {
         t.tests = junit.counts;
     }
-    if t.status == TargetStatus::NotRun && t.reason.is_none() && t.last_command.is_some() {
-        t.reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".into());
+    if t.status == TargetStatus::NotRun && t.findings().reason.is_none() && t.last_command.is_some()
+    {
+        t.findings_mut().reason = Some("its commands started but the log ends before its result: the step was cancelled, timed out, or tox crashed".into());
     }
     match t.status {
         TargetStatus::Pass => {
             t.exit_code = Some(0);
-            t.exit = None;
+            if let Some(findings) = t.findings_if_any() {
+                findings.exit = None;
+            }
         }
         TargetStatus::Skipped | TargetStatus::NotRun => t.exit_code = None,
         TargetStatus::Fail => {}
@@ -1158,7 +1165,7 @@ mod tests {
             if admitted {
                 b.target.add_failure(f);
             } else {
-                b.target.failures_omitted += 1;
+                b.target.findings_mut().failures_omitted += 1;
             }
             admitted
         };
@@ -1167,9 +1174,15 @@ mod tests {
         assert!(!add(&mut b, assertion("t2")), "a kind listed already");
         assert!(add(&mut b, network("t3")), "a new kind");
         assert!(!add(&mut b, network("t4")));
-        let listed: Vec<&str> = b.target.failures.iter().map(|f| f.test.as_str()).collect();
+        let listed: Vec<&str> = b
+            .target
+            .findings()
+            .failures
+            .iter()
+            .map(|f| f.test.as_str())
+            .collect();
         assert_eq!(listed, ["t1", "t3"]);
-        assert_eq!(b.target.failures_omitted, 2);
+        assert_eq!(b.target.findings().failures_omitted, 2);
         assert_eq!(budget.failures_dropped, 2);
     }
 
@@ -1187,7 +1200,12 @@ mod tests {
             .iter()
             .find(|t| t.name.as_str() == target)
             .expect("target in report");
-        let messages = t.failures.iter().map(|f| f.message.clone()).collect();
+        let messages = t
+            .findings()
+            .failures
+            .iter()
+            .map(|f| f.message.clone())
+            .collect();
         (messages, t.output.len())
     }
 

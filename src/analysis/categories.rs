@@ -283,7 +283,7 @@ fn top_line<'a>(
 /// Classifies a target whose failure has no failing test (setup failed, pytest
 /// exited 4 or 5, the process was killed) from its exit code and output.
 pub fn classify_target(t: &Target) -> (Category, Option<String>) {
-    if let Some(p) = t.missing_paths.first() {
+    if let Some(p) = t.findings().missing_paths.first() {
         return (
             Category::Filesystem,
             Some(evidence(&format!(
@@ -309,7 +309,7 @@ pub fn classify_target(t: &Target) -> (Category, Option<String>) {
         }
         _ => {}
     }
-    let reason = t.reason.as_deref().unwrap_or("");
+    let reason = t.findings().reason.as_deref().unwrap_or("");
     let (c, e) = classify(reason, t.output.text());
     if c != Category::Unknown {
         return (c, e);

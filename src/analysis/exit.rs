@@ -8,10 +8,10 @@ pub fn failure_kind(t: &Target) -> Option<ExitReason> {
     if t.status != TargetStatus::Fail {
         return None;
     }
-    if t.exit.as_ref().is_some_and(|e| e.setup_step) {
+    if t.findings().exit.as_ref().is_some_and(|e| e.setup_step) {
         return Some(ExitReason::SetupFailed);
     }
-    let has = |c: Category| t.failures.iter().any(|f| f.category == c);
+    let has = |c: Category| t.findings().failures.iter().any(|f| f.category == c);
     Some(match t.exit_code {
         Some(-9 | 137) => ExitReason::Killed,
         Some(124 | -15 | 143) => ExitReason::Timeout,
@@ -22,8 +22,8 @@ pub fn failure_kind(t: &Target) -> Option<ExitReason> {
         Some(3) => ExitReason::InternalError,
         Some(4) => ExitReason::MissingPath,
         Some(5) => ExitReason::NoTests,
-        None if !t.missing_paths.is_empty() => ExitReason::MissingPath,
-        None if !t.failures.is_empty() => ExitReason::TestsFailed,
+        None if !t.findings().missing_paths.is_empty() => ExitReason::MissingPath,
+        None if !t.findings().failures.is_empty() => ExitReason::TestsFailed,
         _ => ExitReason::Unknown,
     })
 }
@@ -57,13 +57,13 @@ mod tests {
             assert_eq!(failure_kind(&failing(code)), Some(want), "{code:?}");
         }
         let mut setup = failing(Some(1));
-        setup.exit = Some(Box::new(ExitLine {
+        setup.findings_mut().exit = Some(ExitLine {
             code: 1,
             seconds: None,
             cwd: CommandLine::Own("".into()),
             command: CommandLine::Own("pip install x".into()),
             setup_step: true,
-        }));
+        });
         assert_eq!(failure_kind(&setup), Some(ExitReason::SetupFailed));
         let mut pass = failing(Some(0));
         pass.status = TargetStatus::Pass;

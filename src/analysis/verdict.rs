@@ -103,7 +103,12 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
 pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
     each(&mut report.targets, threads, |t| {
         classify_failures(t);
-        t.failure_kind = crate::analysis::exit::failure_kind(t);
+        // Only a target with findings has a kind of failure to set.
+        if let Some(kind) = crate::analysis::exit::failure_kind(t) {
+            t.findings_mut().failure_kind = Some(kind);
+        } else if let Some(findings) = t.findings_if_any() {
+            findings.failure_kind = None;
+        }
     });
     // The names are lent to the tables of [`fill`], which borrow their keys,
     // Pythons and versions from them, while the records are filled in; they
@@ -229,9 +234,11 @@ fn fill(targets: &mut [Target], names: &[TargetName], ctx: &Context<'_>, threads
         t.facts = facts;
         if t.status == TargetStatus::Fail {
             let (verdict, signals) = decide(t, name, ctx.config);
-            t.links = release_links(name, &t.facts, verdict);
-            t.verdict = Some(verdict);
-            t.signals = signals;
+            let links = release_links(name, &t.facts, verdict);
+            let findings = t.findings_mut();
+            findings.links = links;
+            findings.verdict = Some(verdict);
+            findings.signals = signals;
         }
     });
 }
@@ -327,8 +334,14 @@ fn each<T: Send>(items: &mut [T], threads: usize, f: impl Fn(&mut T) + Sync) {
 /// in a much smaller run of the same target.
 fn classify_failures(t: &mut Target) {
     let total = t.tests.total;
-    for f in &mut t.failures {
-        if let Some((_, size)) = t.passed_alone.iter().find(|(test, _)| *test == f.test)
+    let Some(findings) = t.findings_if_any() else {
+        return;
+    };
+    for f in &mut findings.failures {
+        if let Some((_, size)) = findings
+            .passed_alone
+            .iter()
+            .find(|(test, _)| *test == f.test)
             && total > 2 * size
         {
             f.category = Category::OrderOrState;
@@ -349,11 +362,12 @@ fn target_categories<'a>(
     t: &'a Target,
     own: &'a mut Option<(Category, Option<String>)>,
 ) -> Vec<(Category, Option<&'a str>)> {
-    if t.failures.is_empty() {
+    if t.findings().failures.is_empty() {
         let (c, e) = own.insert(categories::classify_target(t));
         vec![(*c, e.as_deref())]
     } else {
-        t.failures
+        t.findings()
+            .failures
             .iter()
             .map(|f| (f.category, f.evidence.as_deref()))
             .collect()
@@ -413,14 +427,16 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
             .suite()
             .and_then(|s| config.suite_reason(s, name.python()));
         let test_reasons: Vec<&str> = t
+            .findings()
             .failures
             .iter()
             .filter_map(|x| config.test_reason(&x.test))
             .collect();
         // Every failing test, so none counted but not listed.
-        let all_tests_known = !t.failures.is_empty()
-            && t.failures_omitted == 0
-            && test_reasons.len() == t.failures.len();
+        let listed = &t.findings();
+        let all_tests_known = !listed.failures.is_empty()
+            && listed.failures_omitted == 0
+            && test_reasons.len() == listed.failures.len();
         if let Some(reason) = suite_reason.or(all_tests_known.then(|| test_reasons[0])) {
             signals.push(format!("known flaky (.github/tox-triage.yml): {reason}"));
             signals.extend(category_signals);
@@ -553,7 +569,7 @@ mod tests {
             (verdict, signals[0].as_str()),
             (Verdict::SuspectedFlake, known)
         );
-        t.failures_omitted = 1;
+        t.findings_mut().failures_omitted = 1;
         let (_, signals) = decide(&t, &name, Some(&config));
         assert!(signals.iter().all(|s| s != known), "{signals:?}");
     }

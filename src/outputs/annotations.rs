@@ -67,8 +67,8 @@ fn errors(report: &Report, ws: &Workspace) -> Vec<Annotation> {
     let mut groups: Vec<(String, Vec<&Target>)> = groups.into_iter().collect();
     // Actionable first (a failing test to point at), then the widest failures.
     groups.sort_by(|a, b| {
-        let has_test = |g: &[&Target]| g.iter().any(|t| !t.failures.is_empty());
-        let rank = |g: &[&Target]| match g[0].verdict {
+        let has_test = |g: &[&Target]| g.iter().any(|t| !t.findings().failures.is_empty());
+        let rank = |g: &[&Target]| match g[0].findings().verdict {
             Some(Verdict::Regression) => 0,
             Some(Verdict::Undetermined) | None => 1,
             Some(Verdict::SuspectedFlake) => 2,
@@ -109,7 +109,7 @@ fn errors(report: &Report, ws: &Workspace) -> Vec<Annotation> {
 fn group_error(key: &str, targets: &[&Target], ws: &Workspace) -> Annotation {
     let first = targets[0];
     let pythons: Vec<&str> = targets.iter().filter_map(|t| t.name.python()).collect();
-    let prefix = match first.verdict {
+    let prefix = match first.findings().verdict {
         Some(Verdict::Regression) => "Regression: ",
         Some(Verdict::SuspectedFlake) => "Suspected flake: ",
         _ => "",
@@ -122,18 +122,21 @@ fn group_error(key: &str, targets: &[&Target], ws: &Workspace) -> Annotation {
         format!("{prefix}{} failed", first.name)
     };
     let mut message = String::new();
-    let failure = targets.iter().find_map(|t| t.failures.first());
+    let failure = targets.iter().find_map(|t| t.findings().failures.first());
     if let Some(f) = failure {
         let _ = write!(message, "{}", f.test);
         if !f.message.is_empty() {
             let _ = write!(message, ": {}", f.message);
         }
         message.push('\n');
-    } else if let Some(p) = targets.iter().find_map(|t| t.missing_paths.first()) {
+    } else if let Some(p) = targets
+        .iter()
+        .find_map(|t| t.findings().missing_paths.first())
+    {
         let _ = writeln!(message, "pytest: file or directory not found: {p} (exit 4)");
     } else if let Some(e) = targets
         .iter()
-        .find_map(|t| t.exit.as_ref().filter(|e| e.setup_step))
+        .find_map(|t| t.findings().exit.as_ref().filter(|e| e.setup_step))
     {
         let _ = writeln!(
             message,

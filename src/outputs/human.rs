@@ -46,28 +46,28 @@ pub fn write(report: &Report, grouped: bool, out: &mut impl Write) -> io::Result
         if let Some(c) = t.exit_code {
             write!(out, " exit {c}")?;
         }
-        if let Some(v) = t.verdict {
+        if let Some(v) = t.findings().verdict {
             write!(out, " [{}]", v.as_str())?;
         }
         if let Some(r) = t.reproduce() {
             write!(out, "  ->  {r}")?;
         }
         writeln!(out)?;
-        for f in t.failures.iter().take(SHOWN_FAILURES) {
+        for f in t.findings().failures.iter().take(SHOWN_FAILURES) {
             write!(out, "  test {}", escape::terminal(&f.test, 300))?;
             if !f.message.is_empty() {
                 write!(out, ": {}", escape::terminal(&f.message, 200))?;
             }
             writeln!(out)?;
         }
-        if t.failures.len() > SHOWN_FAILURES {
+        if t.findings().failures.len() > SHOWN_FAILURES {
             writeln!(
                 out,
                 "  and {} more failing tests",
-                t.failures.len() - SHOWN_FAILURES
+                t.findings().failures.len() - SHOWN_FAILURES
             )?;
         }
-        for p in &t.missing_paths {
+        for p in &t.findings().missing_paths {
             writeln!(
                 out,
                 "  missing path (pytest exit 4): {}",

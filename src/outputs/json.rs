@@ -58,7 +58,7 @@ struct JsonExit<'a> {
 
 /// A target's exit line with its directory and command expanded.
 fn json_exit(t: &Target) -> Option<JsonExit<'_>> {
-    t.exit.as_deref().map(|e| JsonExit {
+    t.findings().exit.as_ref().map(|e| JsonExit {
         code: e.code,
         seconds: e.seconds,
         cwd: e.cwd.expand(t.name.as_str()),
@@ -205,7 +205,7 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
     o.strs("junit_files", t.junit_files.iter().map(String::as_str))?;
     o.key("failures");
     let at = o.level;
-    array(o.buf, at, &t.failures, |buf, f| {
+    array(o.buf, at, &t.findings().failures, |buf, f| {
         let mut fo = Obj::open(buf, at + 1);
         fo.str("test", &f.test);
         fo.value("kind", &f.kind)?;
@@ -218,12 +218,15 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
         fo.close();
         Ok(())
     })?;
-    o.value("failures_omitted", &t.failures_omitted)?;
+    o.value("failures_omitted", &t.findings().failures_omitted)?;
     o.value("tests", &t.tests)?;
     o.value("durations", &t.durations)?;
     o.value("exit", &json_exit(t))?;
-    o.opt_str("reason", t.reason.as_deref());
-    o.strs("missing_paths", t.missing_paths.iter().map(String::as_str))?;
+    o.opt_str("reason", t.findings().reason.as_deref());
+    o.strs(
+        "missing_paths",
+        t.findings().missing_paths.iter().map(String::as_str),
+    )?;
     o.key("output");
     let mut out = Obj::open(o.buf, at);
     out.strs("lines", t.output.lines())?;
@@ -247,11 +250,11 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
     );
     o.opt_str("package", facts.package.as_deref());
     o.opt_str("pinned", facts.pinned.as_deref());
-    o.opt_str("verdict", t.verdict.map(Verdict::as_str));
-    o.strs("signals", t.signals.iter().map(String::as_str))?;
-    o.value("links", &t.links)?;
-    o.value("failure_kind", &t.failure_kind)?;
-    o.value("forensics", &t.forensics)?;
+    o.opt_str("verdict", t.findings().verdict.map(Verdict::as_str));
+    o.strs("signals", t.findings().signals.iter().map(String::as_str))?;
+    o.value("links", &t.findings().links)?;
+    o.value("failure_kind", &t.findings().failure_kind)?;
+    o.value("forensics", &t.findings().forensics)?;
     o.value("jobs", &t.jobs)?;
     o.close();
     Ok(())
@@ -573,22 +576,22 @@ mod tests {
                 command: t.command_line(),
                 reproduce: t.reproduce(),
                 junit_files: &t.junit_files,
-                failures: &t.failures,
-                failures_omitted: t.failures_omitted,
+                failures: &t.findings().failures,
+                failures_omitted: t.findings().failures_omitted,
                 tests: &t.tests,
                 durations: &t.durations,
                 exit: json_exit(t),
-                reason: t.reason.as_deref(),
-                missing_paths: &t.missing_paths,
+                reason: t.findings().reason.as_deref(),
+                missing_paths: &t.findings().missing_paths,
                 output: &t.output,
                 sources: &t.sources,
                 conflicting: t.conflicting,
                 facts: &t.facts,
-                verdict: t.verdict,
-                signals: &t.signals,
-                links: &t.links,
-                failure_kind: t.failure_kind,
-                forensics: t.forensics.as_deref(),
+                verdict: t.findings().verdict,
+                signals: &t.findings().signals,
+                links: &t.findings().links,
+                failure_kind: t.findings().failure_kind,
+                forensics: t.findings().forensics.as_deref(),
                 jobs: &t.jobs,
             }
         }
@@ -632,9 +635,9 @@ mod tests {
             for i in 0..count {
                 let mut t = Target::new(TargetName::parse(&format!("py3.1{}-redis-v{i}.0", i % 3)));
                 t.status = [TargetStatus::Fail, TargetStatus::Pass][i % 2];
-                t.verdict = (i % 2 == 0).then_some(Verdict::SuspectedFlake);
+                t.findings_mut().verdict = (i % 2 == 0).then_some(Verdict::SuspectedFlake);
                 t.output = OutputExcerpt::new([format!("line \"{i}\"\t✔"), "next".into()], 2);
-                t.signals.push(format!("signal {i}"));
+                t.findings_mut().signals.push(format!("signal {i}"));
                 if i % 7 == 3 {
                     fill_every_field(&mut t, i);
                 }
@@ -658,7 +661,7 @@ mod tests {
         t.exit_code = Some(-9);
         t.junit_files.push(odd("junit"));
         for kind in [FailureKind::Failure, FailureKind::Error] {
-            t.failures.push(Failure {
+            t.findings_mut().failures.push(Failure {
                 test: odd("tests/t.py::test"),
                 kind,
                 message: odd("message"),
@@ -669,15 +672,15 @@ mod tests {
                 evidence: (kind == FailureKind::Error).then(|| odd("evidence")),
             });
         }
-        t.failures_omitted = 3;
+        t.findings_mut().failures_omitted = 3;
         t.tests.add(crate::model::CaseOutcome::Failed, 1);
         t.durations = Durations {
             total: Some(1.5),
             setup: None,
             commands: Some(0.1 + 0.2),
         };
-        t.reason = Some(odd("reason").into());
-        t.missing_paths.push(odd("path"));
+        t.findings_mut().reason = Some(odd("reason").into());
+        t.findings_mut().missing_paths.push(odd("path"));
         t.add_source(&std::sync::Arc::from(odd("source")));
         t.conflicting = true;
         t.facts = Facts {
@@ -688,14 +691,14 @@ mod tests {
             package: Some(odd("package").into()),
             pinned: None,
         };
-        t.signals.push(odd("signal"));
-        t.links.push(Link {
+        t.findings_mut().signals.push(odd("signal"));
+        t.findings_mut().links.push(Link {
             label: odd("label"),
             url: odd("url"),
             verified: true,
         });
-        t.failure_kind = Some(ExitReason::Killed);
-        t.forensics = Some(Box::new(Forensics {
+        t.findings_mut().failure_kind = Some(ExitReason::Killed);
+        t.findings_mut().forensics = Some(Box::new(Forensics {
             taken: odd("taken"),
             problems: vec![odd("problem")],
             ..Forensics::default()

@@ -100,6 +100,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
         s.push_str("Named by the run's `-e` list (or the envlist) but no result was printed: the step may have been cancelled, timed out, or tox crashed.\n\n");
         for t in report.with_status(TargetStatus::NotRun) {
             let why = t
+                .findings()
                 .reason
                 .as_deref()
                 .map(|r| format!(" — {}", inline(r, 300)))
@@ -196,7 +197,7 @@ fn failing_by_suite(report: &Report) -> Vec<(&str, Vec<&Target>)> {
     let mut groups: Vec<_> = groups.into_iter().collect();
     let rank = |ts: &[&Target]| {
         ts.iter()
-            .map(|t| verdict_rank(t.verdict))
+            .map(|t| verdict_rank(t.findings().verdict))
             .min()
             .unwrap_or(3)
     };
@@ -226,7 +227,7 @@ fn by_version<'a>(targets: &[&'a Target]) -> Vec<Vec<&'a Target>> {
         let key = |x: &Target| {
             (
                 x.name.version().map(|v| v.as_str().to_owned()),
-                x.verdict,
+                x.findings().verdict,
                 x.name.parts().is_some(),
             )
         };
@@ -238,14 +239,14 @@ fn by_version<'a>(targets: &[&'a Target]) -> Vec<Vec<&'a Target>> {
             None => groups.push(vec![t]),
         }
     }
-    groups.sort_by_key(|g| verdict_rank(g[0].verdict));
+    groups.sort_by_key(|g| verdict_rank(g[0].findings().verdict));
     groups
 }
 
 /// The verdict line of a suite+version and the signals behind it.
 fn verdict_block(group: &[&Target]) -> String {
     let first = group[0];
-    let Some(verdict) = first.verdict else {
+    let Some(verdict) = first.findings().verdict else {
         return String::new();
     };
     let what = first.name.subject(first.facts.package.as_deref());
@@ -274,6 +275,7 @@ fn verdict_block(group: &[&Target]) -> String {
     if verdict == Verdict::SuspectedFlake {
         // The first failure's own words say best what kind of noise it is.
         let what = first
+            .findings()
             .failures
             .first()
             .map(|f| f.message.as_str())
@@ -281,6 +283,7 @@ fn verdict_block(group: &[&Target]) -> String {
             .map(str::to_owned)
             .or_else(|| {
                 first
+                    .findings()
                     .failures
                     .first()
                     .map(|f| f.category.as_str().to_owned())
@@ -290,7 +293,7 @@ fn verdict_block(group: &[&Target]) -> String {
         }
         line.push_str("; rerun candidate");
     }
-    for l in &first.links {
+    for l in &first.findings().links {
         if l.url
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ":/._-~+%".contains(c))
@@ -299,7 +302,7 @@ fn verdict_block(group: &[&Target]) -> String {
         }
     }
     let mut s = format!("{line}\n\n");
-    for sig in &first.signals {
+    for sig in &first.findings().signals {
         let _ = writeln!(s, "- {}", inline(sig, 400));
     }
     s.push('\n');
@@ -337,7 +340,7 @@ fn reruns_block(report: &Report) -> String {
 
 fn failing_target(t: &Target) -> String {
     let mut s = String::new();
-    let exit = match (t.exit_code, &t.exit) {
+    let exit = match (t.exit_code, &t.findings().exit) {
         (Some(code), Some(e)) if e.setup_step => format!("setup failed, exit {code}"),
         (Some(code), _) => format!("exit {code}"),
         (None, _) => "failed".to_owned(),
@@ -370,17 +373,17 @@ fn failing_target(t: &Target) -> String {
     if t.conflicting {
         s.push_str("Inputs disagree: this target passed in one log and failed in another.\n\n");
     }
-    for path in &t.missing_paths {
+    for path in &t.findings().missing_paths {
         let _ = writeln!(
             s,
             "- pytest: file or directory not found: <code>{}</code> (exit 4)",
             inline(path, MAX_SHOWN_ID)
         );
     }
-    if let Some(reason) = &t.reason {
+    if let Some(reason) = &t.findings().reason {
         let _ = writeln!(s, "- tox: {}", inline(reason, MAX_SHOWN_MESSAGE));
     }
-    for f in t.failures.iter().take(MAX_SHOWN_FAILURES) {
+    for f in t.findings().failures.iter().take(MAX_SHOWN_FAILURES) {
         let attempts = if f.attempts > 1 {
             format!(" (after {} attempts)", f.attempts)
         } else {
@@ -402,7 +405,12 @@ fn failing_target(t: &Target) -> String {
             inline(&f.test, MAX_SHOWN_ID)
         );
     }
-    let more = (t.failures.len().saturating_sub(MAX_SHOWN_FAILURES)) as u64 + t.failures_omitted;
+    let more = (t
+        .findings()
+        .failures
+        .len()
+        .saturating_sub(MAX_SHOWN_FAILURES)) as u64
+        + t.findings().failures_omitted;
     if more > 0 {
         let _ = writeln!(
             s,
@@ -410,8 +418,11 @@ fn failing_target(t: &Target) -> String {
             if more == 1 { "" } else { "s" }
         );
     }
-    if t.failures.is_empty() && t.missing_paths.is_empty() && t.reason.is_none() {
-        match &t.exit {
+    if t.findings().failures.is_empty()
+        && t.findings().missing_paths.is_empty()
+        && t.findings().reason.is_none()
+    {
+        match &t.findings().exit {
             Some(e) if e.setup_step => {
                 s.push_str("- failed while setting up the environment (installing dependencies)\n")
             }
@@ -419,7 +430,7 @@ fn failing_target(t: &Target) -> String {
         }
     }
     s.push('\n');
-    if let Some(f) = &t.forensics {
+    if let Some(f) = &t.findings().forensics {
         s.push_str(&crate::outputs::forensics::summary_block(f));
     }
     if !t.output.is_empty() {
@@ -464,7 +475,7 @@ fn passing_block(targets: &[&Target]) -> String {
     s.push_str("| Target | Result | Tests | Time |\n|---|---|---:|---:|\n");
     for t in targets {
         let result = match t.status {
-            TargetStatus::Skipped => match &t.reason {
+            TargetStatus::Skipped => match &t.findings().reason {
                 Some(r) => format!("skipped: {}", inline(r, 120)),
                 None => "skipped".to_owned(),
             },
