@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use pep440_rs::Version;
+use pep440_rs::{Prerelease, PrereleaseKind, Version};
 use serde::{Serialize, Serializer};
 use thin_vec::ThinVec;
 
@@ -82,12 +82,29 @@ pub struct PackageVersion<'a> {
 /// What a version is ordered by. Most versions are plain releases
 /// (`6.4.0`), which one number orders; a parsed PEP 440 version costs an
 /// allocation of about 150 bytes, and a distinct target has one.
+/// Pre-releases of such releases (`6.0.0b2`, `5.2a1`, `1.0.0rc1`), which a
+/// matrix tests beside the releases, are two numbers too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum VersionKey {
     /// [`fast_key`] of the text.
     Release(u64),
+    /// [`pre_key`] of the text: the release's [`fast_key`] and the pre-release.
+    Pre(u64, u32),
     /// Any other version.
     Parsed(Version),
+}
+
+impl VersionKey {
+    /// The key of a version in a name: two numbers where they order it.
+    fn of(text: &str) -> Option<Self> {
+        if let Some(key) = fast_key(text) {
+            return Some(Self::Release(key));
+        }
+        if let Some((release, pre)) = pre_key(text) {
+            return Some(Self::Pre(release, pre));
+        }
+        Version::from_str(text).ok().map(Self::Parsed)
+    }
 }
 
 impl<'a> PackageVersion<'a> {
@@ -101,6 +118,7 @@ impl<'a> PackageVersion<'a> {
     pub fn version(&self) -> Cow<'a, Version> {
         match self.key {
             VersionKey::Release(key) => Cow::Owned(Version::new(release_parts(*key))),
+            VersionKey::Pre(key, pre) => Cow::Owned(pre_version(*key, *pre)),
             VersionKey::Parsed(v) => Cow::Borrowed(v),
         }
     }
@@ -108,7 +126,8 @@ impl<'a> PackageVersion<'a> {
     /// The text is its own normal form, as most versions in names are: see
     /// `is_normal_form`.
     pub fn is_normal(&self) -> bool {
-        matches!(self.key, VersionKey::Release(_)) || is_normal_form(self.text)
+        matches!(self.key, VersionKey::Release(_) | VersionKey::Pre(..))
+            || is_normal_form(self.text)
     }
 }
 
@@ -118,8 +137,17 @@ impl Ord for PackageVersion<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         let pep440 = match (self.key, other.key) {
             (VersionKey::Release(a), VersionKey::Release(b)) => a.cmp(b),
+            // A pre-release comes before its release.
+            (VersionKey::Pre(a, _), VersionKey::Release(b)) => a.cmp(b).then(Ordering::Less),
+            (VersionKey::Release(a), VersionKey::Pre(b, _)) => a.cmp(b).then(Ordering::Greater),
+            // Of the same release: alpha, beta, rc, then the number.
+            (VersionKey::Pre(a, pa), VersionKey::Pre(b, pb)) => a.cmp(b).then(pa.cmp(pb)),
             (VersionKey::Release(a), VersionKey::Parsed(b)) => release_cmp(*a, b),
             (VersionKey::Parsed(a), VersionKey::Release(b)) => release_cmp(*b, a).reverse(),
+            // Rare (a name whose version is neither form beside a
+            // pre-release): the pre-release is made a `Version`.
+            (VersionKey::Pre(a, pa), VersionKey::Parsed(b)) => pre_version(*a, *pa).cmp(b),
+            (VersionKey::Parsed(a), VersionKey::Pre(b, pb)) => a.cmp(&pre_version(*b, *pb)),
             (VersionKey::Parsed(a), VersionKey::Parsed(b)) => a.cmp(b),
         };
         pep440.then_with(|| self.text.cmp(other.text))
@@ -179,6 +207,37 @@ fn fast_key(text: &str) -> Option<u64> {
         key |= u64::from(n) << shift;
     }
     Some(key)
+}
+
+/// A pre-release of a [`fast_key`] release, in normal form (`6.0.0b2`,
+/// `1.0rc1`; not `1.0-rc1`, `1.0c1` or `1.0a01`), as two numbers: the
+/// release's key, and the kind (alpha, beta, rc: 0, 1, 2) in the top two
+/// bits above the number, so that the second orders pre-releases of the same
+/// release as PEP 440 does.
+fn pre_key(text: &str) -> Option<(u64, u32)> {
+    let at = text.find(['a', 'b', 'r'])?;
+    let (release, pre) = text.split_at(at);
+    let (kind, number) = [("a", 0u32), ("b", 1), ("rc", 2)]
+        .into_iter()
+        .find_map(|(tag, kind)| Some((kind, pre.strip_prefix(tag)?)))?;
+    // At most nine digits: below 2^30.
+    if !is_normal_number(number) || number.len() > 9 {
+        return None;
+    }
+    Some((fast_key(release)?, kind << 30 | number.parse::<u32>().ok()?))
+}
+
+/// The [`Version`] of a [`pre_key`].
+fn pre_version(release: u64, pre: u32) -> Version {
+    let kind = match pre >> 30 {
+        0 => PrereleaseKind::Alpha,
+        1 => PrereleaseKind::Beta,
+        _ => PrereleaseKind::Rc,
+    };
+    Version::new(release_parts(release)).with_pre(Some(Prerelease {
+        kind,
+        number: u64::from(pre & ((1 << 30) - 1)),
+    }))
 }
 
 /// A release written in PEP 440 normal form (`6.4.0`, not `6.04` or
@@ -447,9 +506,7 @@ fn parse_parts(raw: &str) -> Option<(Python<'_>, Places)> {
         let candidate = &rest[pos + 2..];
         if candidate.starts_with(|c: char| c.is_ascii_digit())
             && pos > 0
-            && let Some(key) = fast_key(candidate)
-                .map(VersionKey::Release)
-                .or_else(|| Version::from_str(candidate).ok().map(VersionKey::Parsed))
+            && let Some(key) = VersionKey::of(candidate)
         {
             let start = at(suite_start + pos + 2);
             return Some((python, places(pos, Some((start, key)), false)));
@@ -1915,12 +1972,24 @@ mod tests {
             "1.02",
             "6.04",
             "1.0-rc1",
+            "4.0.0rc1",
+            "4.0.0a1",
+            "4.0.0b10",
+            "4.0rc1",
+            "4rc0",
+            "1.0a01",
+            "1.0c1",
+            "1.0.0rc1.post1",
+            "1.0rc999999999",
+            "1.0rc1000000000",
+            "65536.0a1",
         ];
         let names = crate::testing::names_with_versions(&texts);
-        let mut releases = 0;
+        let (mut releases, mut pres) = (0, 0);
         for a in &names {
             let a = a.version().unwrap();
             releases += usize::from(matches!(a.key, VersionKey::Release(_)));
+            pres += usize::from(matches!(a.key, VersionKey::Pre(..)));
             let pa = Version::from_str(a.as_str()).unwrap();
             for b in &names {
                 let b = b.version().unwrap();
@@ -1931,6 +2000,8 @@ mod tests {
             }
         }
         assert_eq!(releases, 14);
+        // 1.2rc1, 4.0.0b2, 1.0a1, the five after 1.0-rc1 and 1.0rc999999999.
+        assert_eq!(pres, 9);
         // An epoch (a name cannot hold one: `!` is not in env names).
         let epoch = Version::from_str("1!0.5").unwrap();
         assert_eq!(
