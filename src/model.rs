@@ -1002,7 +1002,7 @@ pub struct Target {
     pub tests: TestCounts,
     /// Inputs (log or JUnit files) that mentioned the target: each name is
     /// shared by all the targets it mentions.
-    pub sources: ThinVec<Arc<str>>,
+    pub sources: Sources,
     /// Inputs disagreed about its result (e.g. pass in one log, fail in another).
     pub conflicting: bool,
     /// Facts from the whole matrix and tox.ini (set by the analysis).
@@ -1220,7 +1220,7 @@ impl Target {
             output: OutputExcerpt::default(),
             junit_files: ThinVec::new(),
             tests: TestCounts::default(),
-            sources: ThinVec::new(),
+            sources: Sources::default(),
             conflicting: false,
             facts: Facts::default(),
             jobs: ThinVec::new(),
@@ -1295,12 +1295,60 @@ impl Target {
 
     /// Records that `source` mentioned this target (once per source).
     pub fn add_source(&mut self, source: &Arc<str>) {
-        push_listed(&mut self.sources, source, || Arc::clone(source));
+        self.sources.add(source);
     }
 
     /// Records a JUnit file read for this target (once per file).
     pub fn add_junit_file(&mut self, file: &str) {
         push_listed(&mut self.junit_files, file, || file.to_owned());
+    }
+}
+
+/// The inputs (logs, JUnit files) that mentioned a target, each name shared
+/// by every target it mentions; at most [`MAX_LISTED`]. Most targets are in
+/// one input, whose name is held in place: a list is made for a second.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sources(SourceList);
+
+#[derive(Debug, Clone, Default, PartialEq)]
+enum SourceList {
+    #[default]
+    None,
+    One(Arc<str>),
+    Many(ThinVec<Arc<str>>),
+}
+
+impl Sources {
+    /// The inputs, in the order they first mentioned the target.
+    pub fn as_slice(&self) -> &[Arc<str>] {
+        match &self.0 {
+            SourceList::None => &[],
+            SourceList::One(one) => std::slice::from_ref(one),
+            SourceList::Many(list) => list,
+        }
+    }
+
+    /// Adds `source` unless it is listed or the list is full.
+    fn add(&mut self, source: &Arc<str>) {
+        match &mut self.0 {
+            SourceList::None => self.0 = SourceList::One(Arc::clone(source)),
+            SourceList::One(one) if **one == **source => {}
+            SourceList::One(one) => {
+                let mut list = ThinVec::with_capacity(2);
+                list.push(Arc::clone(one));
+                list.push(Arc::clone(source));
+                self.0 = SourceList::Many(list);
+            }
+            SourceList::Many(list) => push_listed(list, source, || Arc::clone(source)),
+        }
+    }
+}
+
+impl std::ops::Deref for Sources {
+    type Target = [Arc<str>];
+
+    fn deref(&self) -> &[Arc<str>] {
+        self.as_slice()
     }
 }
 
@@ -2021,6 +2069,30 @@ mod tests {
         ] {
             assert_eq!(fast_key(none), None, "{none}");
         }
+    }
+
+    #[test]
+    fn sources_are_listed_once_each_in_order_up_to_the_limit() {
+        let names: Vec<Arc<str>> = (0..MAX_LISTED + 5)
+            .map(|i| Arc::from(format!("job-{i}.log")))
+            .collect();
+        let mut sources = Sources::default();
+        assert!(sources.is_empty());
+        sources.add(&names[0]);
+        sources.add(&Arc::from("job-0.log"));
+        assert_eq!(*sources, names[..1]);
+        assert!(matches!(sources.0, SourceList::One(_)));
+        sources.add(&names[1]);
+        sources.add(&names[0]);
+        // The same name from another input's `Arc` is the same source.
+        sources.add(&Arc::from("job-1.log"));
+        assert_eq!(*sources, names[..2]);
+        for name in names.iter().rev() {
+            sources.add(name);
+        }
+        assert_eq!(sources.len(), MAX_LISTED);
+        assert_eq!(sources[..2], names[..2]);
+        assert_eq!(sources[2], names[MAX_LISTED + 4]);
     }
 
     #[test]
