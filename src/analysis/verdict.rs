@@ -101,7 +101,7 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
 /// own record and the facts gathered from all of them first, so the result
 /// does not depend on `threads`.
 pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
-    each(&mut report.targets, threads, |t| {
+    each(&mut report.targets, threads, |_, t| {
         classify_failures(t);
         // Only a target with findings has a kind of failure to set.
         if let Some(kind) = crate::analysis::exit::failure_kind(t) {
@@ -110,131 +110,151 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             findings.failure_kind = None;
         }
     });
-    // The names are lent to the tables of [`fill`], which borrow their keys,
-    // Pythons and versions from them, while the records are filled in; they
-    // go back at the end. So no target's findings are held aside.
-    let names: Vec<TargetName> = report
-        .targets
-        .iter_mut()
-        .map(|t| std::mem::take(&mut t.name))
-        .collect();
-    let statuses: Vec<TargetStatus> = report.targets.iter().map(|t| t.status).collect();
     let from = std::thread::scope(|scope| {
+        let targets = &report.targets;
         // The report's order is worked out on another core meanwhile: the
         // tables are made on one.
-        let order = || {
-            Report::order_of(
-                statuses
-                    .iter()
-                    .copied()
-                    .zip(names.iter().map(|n| n.as_str())),
-            )
-        };
+        let order = || Report::order_of(targets.iter().map(|t| (t.status, t.name.as_str())));
         let sorting =
-            (threads > 1 && names.len() >= TARGETS_PER_THREAD).then(|| scope.spawn(order));
-        fill(&mut report.targets, &names, ctx, threads);
-        match sorting {
+            (threads > 1 && targets.len() >= TARGETS_PER_THREAD).then(|| scope.spawn(order));
+        let tables = Tables::new(targets, ctx, threads);
+        let from = match sorting {
             Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
             None => order(),
-        }
+        };
+        (from, tables)
     });
-    for (t, name) in report.targets.iter_mut().zip(names) {
-        t.name = name;
-    }
+    let (from, mut tables) = from;
+    fill(&mut report.targets, &mut tables, ctx, threads);
     report.arrange(from);
 }
 
-/// The facts of every target, and the verdicts, signals and links of the
-/// failing ones; `names` are the targets' own, lent out of the records.
-fn fill(targets: &mut [Target], names: &[TargetName], ctx: &Context<'_>, threads: usize) {
-    // Each distinct key once, by number: the targets keep the number, and the
-    // key's Pythons are listed once per key rather than once per target.
-    let mut ids: HashMap<Key<'_>, u32> =
-        HashMap::with_capacity_and_hasher(names.len(), Default::default());
-    let mut ran: Vec<Run<'_>> = Vec::with_capacity(names.len());
-    let mut passed_versions: HashMap<&str, Versions<'_>> = HashMap::default();
-    let mut target_ids: Vec<u32> = Vec::with_capacity(names.len());
-    for (t, name) in targets.iter().zip(names) {
-        let parts = name.parts();
-        let next = ids.len() as u32;
-        let id = *ids.entry(key_from(name.as_str(), parts)).or_insert(next);
-        let py = parts.map_or("?", |p| p.python);
-        match t.status {
-            TargetStatus::Fail => ran.push((id, false, py)),
-            TargetStatus::Pass => ran.push((id, true, py)),
-            _ => {}
+/// What [`fill`] gives each target from all of them: owned, so that the
+/// tables that borrow the targets' names are gone before the records are
+/// written (the names stay in the records; no copy of them is made).
+struct Tables {
+    /// Per target, in the report's order: its key's number and its last
+    /// working version.
+    found: Vec<Found>,
+    pythons: KeyPythons,
+    /// Per key: whether it is newly added (`None` without a base).
+    newly_added: Vec<Option<bool>>,
+}
+
+/// What the tables found for one target.
+struct Found {
+    key: u32,
+    last_working: Option<Box<str>>,
+}
+
+impl Tables {
+    /// Each distinct key once, by number: the targets keep the number, and
+    /// the key's Pythons are listed once per key rather than once per target.
+    fn new(targets: &[Target], ctx: &Context<'_>, threads: usize) -> Self {
+        let mut ids: HashMap<Key<'_>, u32> =
+            HashMap::with_capacity_and_hasher(targets.len(), Default::default());
+        let mut ran: Vec<Run<'_>> = Vec::with_capacity(targets.len());
+        let mut passed_versions: HashMap<&str, Versions<'_>> = HashMap::default();
+        let mut found: Vec<Found> = Vec::with_capacity(targets.len());
+        for t in targets {
+            let parts = t.name.parts();
+            let next = ids.len() as u32;
+            let key = *ids.entry(key_from(t.name.as_str(), parts)).or_insert(next);
+            let py = parts.map_or("?", |p| p.python);
+            match t.status {
+                TargetStatus::Fail => ran.push((key, false, py)),
+                TargetStatus::Pass => ran.push((key, true, py)),
+                _ => {}
+            }
+            if t.status == TargetStatus::Pass
+                && let Some(p) = parts
+                && let Some(v) = p.version
+            {
+                passed_versions.entry(p.suite).or_default().push(v);
+            }
+            found.push(Found {
+                key,
+                last_working: None,
+            });
         }
-        if t.status == TargetStatus::Pass
-            && let Some(p) = parts
-            && let Some(v) = p.version
-        {
-            passed_versions.entry(p.suite).or_default().push(v);
+        // Sorted once (fewer comparisons than an ordered set's inserts), each
+        // version as written kept once however many Pythons it passed on.
+        for versions in passed_versions.values_mut() {
+            sort_versions(versions);
         }
-        target_ids.push(id);
-    }
-    // Sorted once (fewer comparisons than an ordered set's inserts), each
-    // version as written kept once however many Pythons it passed on.
-    for versions in passed_versions.values_mut() {
-        sort_versions(versions);
-    }
-    let pythons = KeyPythons::new(ran, ids.len());
-    let head_names = ctx.head.map(|h| parse_all(&h.envlist));
-    let base_names = ctx.base.map(|b| parse_all(&b.envlist));
-    // Whether each key is newly added, looked up once per key: in the head
-    // envlist (when given) and not in the base one. Without a base, unknown.
-    let mut newly_added: Vec<Option<bool>> = vec![None; ids.len()];
-    match base_names.as_deref().map(keys_of) {
-        Some(base) => {
-            let head = head_names.as_deref().map(keys_of);
-            for (key, id) in ids {
-                let in_head = head.as_ref().is_none_or(|h| h.contains(&key));
-                newly_added[id as usize] = Some(in_head && !base.contains(&key));
+        let pythons = KeyPythons::new(ran, ids.len());
+        let head_names = ctx.head.map(|h| parse_all(&h.envlist));
+        let base_names = ctx.base.map(|b| parse_all(&b.envlist));
+        // Whether each key is newly added, looked up once per key: in the head
+        // envlist (when given) and not in the base one. Without a base, unknown.
+        let mut newly_added: Vec<Option<bool>> = vec![None; ids.len()];
+        match base_names.as_deref().map(keys_of) {
+            Some(base) => {
+                let head = head_names.as_deref().map(keys_of);
+                for (key, id) in ids {
+                    let in_head = head.as_ref().is_none_or(|h| h.contains(&key));
+                    newly_added[id as usize] = Some(in_head && !base.contains(&key));
+                }
+            }
+            // The keys are done with before the versions are looked up.
+            None => drop(ids),
+        }
+        let mut base_versions: HashMap<&str, Versions<'_>> = HashMap::default();
+        for n in base_names.iter().flatten() {
+            if let (Some(s), Some(v)) = (n.suite(), n.version()) {
+                base_versions.entry(s).or_default().push(v);
             }
         }
-        // The keys are done with before the records are filled in.
-        None => drop(ids),
-    }
-    let mut base_versions: HashMap<&str, Versions<'_>> = HashMap::default();
-    for n in base_names.iter().flatten() {
-        if let (Some(s), Some(v)) = (n.suite(), n.version()) {
-            base_versions.entry(s).or_default().push(v);
+        for versions in base_versions.values_mut() {
+            sort_versions(versions);
+        }
+        each(&mut found, threads, |i, f| {
+            let name = &targets[i].name;
+            if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
+                let passed = highest_below(passed_versions.get(suite), &v);
+                let in_base = highest_below(base_versions.get(suite), &v);
+                f.last_working = passed
+                    .into_iter()
+                    .chain(in_base)
+                    .max()
+                    .map(|v| v.as_str().into());
+            }
+        });
+        Self {
+            found,
+            pythons,
+            newly_added,
         }
     }
-    for versions in base_versions.values_mut() {
-        sort_versions(versions);
-    }
+}
 
-    let mut work: Vec<(&mut Target, &TargetName, u32)> = targets
-        .iter_mut()
-        .zip(names)
-        .zip(target_ids)
-        .map(|((t, name), id)| (t, name, id))
-        .collect();
-    each(&mut work, threads, |(t, name, id)| {
-        let [failed, passed] = pythons.of(*id);
+/// The facts of every target, and the verdicts, signals and links of the
+/// failing ones, from `tables` (whose last working versions move into the
+/// records).
+fn fill(targets: &mut [Target], tables: &mut Tables, ctx: &Context<'_>, threads: usize) {
+    let Tables {
+        found,
+        pythons,
+        newly_added,
+    } = tables;
+    let (pythons, newly_added) = (&*pythons, &*newly_added);
+    each_pair(targets, found, threads, |t, f| {
+        let [failed, passed] = pythons.of(f.key);
         let mut facts = Facts {
-            newly_added: newly_added[*id as usize],
+            newly_added: newly_added[f.key as usize],
             failed_on_pythons: failed.clone(),
             passed_on_pythons: passed.clone(),
+            last_working_version: f.last_working.take(),
             ..Facts::default()
         };
-        if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
-            let passed = highest_below(passed_versions.get(suite), &v);
-            let in_base = highest_below(base_versions.get(suite), &v);
-            facts.last_working_version = passed
-                .into_iter()
-                .chain(in_base)
-                .max()
-                .map(|v| v.as_str().into());
-        }
-        if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(name)) {
+        if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(&t.name)) {
             facts.package = Some(package.into());
             facts.pinned = pinned.map(Into::into);
         }
         t.facts = facts;
         if t.status == TargetStatus::Fail {
-            let (verdict, signals) = decide(t, name, ctx.config);
-            let links = release_links(name, &t.facts, verdict);
+            let (verdict, signals) = decide(t, &t.name, ctx.config);
+            let links = release_links(&t.name, &t.facts, verdict);
             let findings = t.findings_mut();
             findings.links = links;
             findings.verdict = Some(verdict);
@@ -315,18 +335,49 @@ fn highest_below<'a>(
 /// thread costs more than a few hundred verdicts.
 const TARGETS_PER_THREAD: usize = 2048;
 
-/// Runs `f` on every item, the slice cut into one run of neighbours per
-/// thread; the calling thread takes the first run.
-fn each<T: Send>(items: &mut [T], threads: usize, f: impl Fn(&mut T) + Sync) {
-    let n = threads.min(items.len() / TARGETS_PER_THREAD).max(1);
-    let size = items.len().div_ceil(n).max(1);
+/// The items each thread takes of `len`: at least [`TARGETS_PER_THREAD`].
+fn part_size(len: usize, threads: usize) -> usize {
+    let n = threads.min(len / TARGETS_PER_THREAD).max(1);
+    len.div_ceil(n).max(1)
+}
+
+/// Runs `f` on every item and its place, the slice cut into one run of
+/// neighbours per thread; the calling thread takes the first run.
+fn each<T: Send>(items: &mut [T], threads: usize, f: impl Fn(usize, &mut T) + Sync) {
+    let size = part_size(items.len(), threads);
     let (here, rest) = items.split_at_mut(size.min(items.len()));
     let f = &f;
-    std::thread::scope(|scope| {
-        for part in rest.chunks_mut(size) {
-            scope.spawn(move || part.iter_mut().for_each(f));
+    let run = move |start: usize, part: &mut [T]| {
+        for (i, item) in part.iter_mut().enumerate() {
+            f(start + i, item);
         }
-        here.iter_mut().for_each(f);
+    };
+    std::thread::scope(|scope| {
+        for (k, part) in rest.chunks_mut(size).enumerate() {
+            scope.spawn(move || run(size * (k + 1), part));
+        }
+        run(0, here);
+    });
+}
+
+/// [`each`] on the items of two slices of the same length, side by side.
+fn each_pair<A: Send, B: Send>(
+    a: &mut [A],
+    b: &mut [B],
+    threads: usize,
+    f: impl Fn(&mut A, &mut B) + Sync,
+) {
+    assert_eq!(a.len(), b.len(), "two slices side by side");
+    let size = part_size(a.len(), threads);
+    let f = &f;
+    let run = move |a: &mut [A], b: &mut [B]| a.iter_mut().zip(b).for_each(|(a, b)| f(a, b));
+    let (a_here, a_rest) = a.split_at_mut(size.min(a.len()));
+    let (b_here, b_rest) = b.split_at_mut(size.min(b.len()));
+    std::thread::scope(|scope| {
+        for (a, b) in a_rest.chunks_mut(size).zip(b_rest.chunks_mut(size)) {
+            scope.spawn(move || run(a, b));
+        }
+        run(a_here, b_here);
     });
 }
 
