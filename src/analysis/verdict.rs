@@ -22,6 +22,8 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use foldhash::HashMap;
+use hashbrown::hash_table::{Entry, HashTable};
+use std::hash::BuildHasher;
 use thin_vec::{ThinVec, thin_vec};
 
 use crate::analysis::categories;
@@ -151,15 +153,27 @@ impl Tables {
     /// Each distinct key once, by number: the targets keep the number, and
     /// the key's Pythons are listed once per key rather than once per target.
     fn new(targets: &[Target], ctx: &Context<'_>, threads: usize) -> Self {
-        let mut ids: HashMap<Key<'_>, u32> =
-            HashMap::with_capacity_and_hasher(targets.len(), Default::default());
+        // Each key by its number and the first target that has it (whose
+        // name gives the key again): 8 bytes a key, where the keys
+        // themselves, borrowed, were 40.
+        let hasher = foldhash::fast::RandomState::default();
+        let key_at = |j: u32| key_of(&targets[j as usize].name);
+        let mut ids: HashTable<(u32, u32)> = HashTable::with_capacity(targets.len());
         let mut ran: Vec<Run<'_>> = Vec::with_capacity(targets.len());
         let mut passed_versions: HashMap<&str, Versions<'_>> = HashMap::default();
         let mut found: Vec<Found> = Vec::with_capacity(targets.len());
-        for t in targets {
+        for (i, t) in (0u32..).zip(targets) {
             let parts = t.name.parts();
             let next = ids.len() as u32;
-            let key = *ids.entry(key_from(t.name.as_str(), parts)).or_insert(next);
+            let wanted = key_from(t.name.as_str(), parts);
+            let key = match ids.entry(
+                hasher.hash_one(&wanted),
+                |&(_, j)| key_at(j) == wanted,
+                |&(_, j)| hasher.hash_one(key_at(j)),
+            ) {
+                Entry::Occupied(e) => e.get().0,
+                Entry::Vacant(e) => e.insert((next, i)).get().0,
+            };
             let py = parts.map_or("?", |p| p.python);
             match t.status {
                 TargetStatus::Fail => ran.push((key, false, py)),
@@ -191,7 +205,8 @@ impl Tables {
         match base_names.as_deref().map(keys_of) {
             Some(base) => {
                 let head = head_names.as_deref().map(keys_of);
-                for (key, id) in ids {
+                for (id, j) in ids {
+                    let key = key_at(j);
                     let in_head = head.as_ref().is_none_or(|h| h.contains(&key));
                     newly_added[id as usize] = Some(in_head && !base.contains(&key));
                 }
