@@ -112,7 +112,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
             findings.failure_kind = None;
         }
     });
-    let from = std::thread::scope(|scope| {
+    let (from, tables) = std::thread::scope(|scope| {
         let targets = &report.targets;
         // The report's order is worked out on another core meanwhile: the
         // tables are made on one.
@@ -126,8 +126,7 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
         };
         (from, tables)
     });
-    let (from, mut tables) = from;
-    fill(&mut report.targets, &mut tables, ctx, threads);
+    fill(&mut report.targets, tables, ctx, threads);
     report.arrange(from);
 }
 
@@ -135,8 +134,8 @@ pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
 /// tables that borrow the targets' names are gone before the records are
 /// written (the names stay in the records; no copy of them is made).
 struct Tables {
-    /// Per target, in the report's order: its key's number and its last
-    /// working version.
+    /// Per target, in the order of the targets: its key's number and its
+    /// last working version.
     found: Vec<Found>,
     pythons: KeyPythons,
     /// Per key: whether it is newly added (`None` without a base).
@@ -246,14 +245,13 @@ impl Tables {
 /// The facts of every target, and the verdicts, signals and links of the
 /// failing ones, from `tables` (whose last working versions move into the
 /// records).
-fn fill(targets: &mut [Target], tables: &mut Tables, ctx: &Context<'_>, threads: usize) {
+fn fill(targets: &mut [Target], tables: Tables, ctx: &Context<'_>, threads: usize) {
     let Tables {
-        found,
+        mut found,
         pythons,
         newly_added,
     } = tables;
-    let (pythons, newly_added) = (&*pythons, &*newly_added);
-    each_pair(targets, found, threads, |t, f| {
+    each_pair(targets, &mut found, threads, |t, f| {
         let [failed, passed] = pythons.of(f.key);
         let mut facts = Facts {
             newly_added: newly_added[f.key as usize],
@@ -499,7 +497,7 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
             .filter_map(|x| config.test_reason(&x.test))
             .collect();
         // Every failing test, so none counted but not listed.
-        let listed = &t.findings();
+        let listed = t.findings();
         let all_tests_known = !listed.failures.is_empty()
             && listed.failures_omitted == 0
             && test_reasons.len() == listed.failures.len();
