@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|l| l.as_str().expect("a line is a string"))
             .collect();
         assert_eq!(lines, t.output.lines().collect::<Vec<_>>(), "output lines");
-        for (f, fv) in t.failures.iter().zip(v["failures"].as_array().expect("failures")) {
+        for (f, fv) in t.findings().failures.iter().zip(v["failures"].as_array().expect("failures")) {
             assert_eq!(fv["test"].as_str(), Some(f.test.as_str()), "test");
             assert_eq!(fv["message"].as_str(), Some(f.message.as_str()), "message");
         }
