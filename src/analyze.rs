@@ -328,9 +328,9 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
         .iter()
         .filter(|t| t.findings().verdict == Some(Verdict::Regression))
     {
-        if let (Some(p), Some(v)) = (&t.facts.package, t.name.version()) {
+        if let (Some(p), Some(v)) = (t.facts.package(), t.name.version()) {
             let key = (
-                p.clone(),
+                p.into(),
                 v.as_str().to_owned(),
                 t.facts.last_working_version.clone(),
             );
@@ -369,12 +369,12 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
         .iter_mut()
         .filter(|t| t.findings().verdict == Some(Verdict::Regression))
     {
-        let (Some(p), Some(v)) = (&t.facts.package, t.name.version()) else {
+        let (Some(p), Some(v)) = (t.facts.package(), t.name.version()) else {
             continue;
         };
         if let Some((_, links)) = found
             .iter()
-            .find(|((fp, fv), _)| fp == p && fv == v.as_str())
+            .find(|((fp, fv), _)| **fp == *p && fv == v.as_str())
         {
             t.findings_mut().links = links
                 .pypi

@@ -722,7 +722,7 @@ impl Verdict {
 }
 
 /// What the analysis knows about a target beyond its own result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facts {
     /// Its suite+version is in the head envlist but not the base one; `None` without a base tox.ini.
     pub newly_added: Option<bool>,
@@ -732,10 +732,45 @@ pub struct Facts {
     pub passed_on_pythons: Pythons,
     /// The highest lower version of the suite that passed here or was in the base tox.ini.
     pub last_working_version: Option<Box<str>>,
+    /// The package the suite+version pins in tox.ini's deps, when tox.ini
+    /// was read (out of line: a record of every target is kept, and the
+    /// report of logs alone has none).
+    pub pin: Option<Box<Pin>>,
+}
+
+impl Facts {
     /// The package the suite+version pins, from tox.ini's deps.
-    pub package: Option<Box<str>>,
+    pub fn package(&self) -> Option<&str> {
+        self.pin.as_ref().map(|p| &*p.package)
+    }
+
     /// The pinned version (`==X`) of that package.
-    pub pinned: Option<Box<str>>,
+    pub fn pinned(&self) -> Option<&str> {
+        self.pin.as_ref().and_then(|p| p.version.as_deref())
+    }
+}
+
+/// The package a suite+version pins in tox.ini's deps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The package.
+    pub package: Box<str>,
+    /// Its pinned version (`==X`), if pinned to one.
+    pub version: Option<Box<str>>,
+}
+
+impl Serialize for Facts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Facts", 6)?;
+        s.serialize_field("newly_added", &self.newly_added)?;
+        s.serialize_field("failed_on_pythons", &self.failed_on_pythons)?;
+        s.serialize_field("passed_on_pythons", &self.passed_on_pythons)?;
+        s.serialize_field("last_working_version", &self.last_working_version)?;
+        s.serialize_field("package", &self.package())?;
+        s.serialize_field("pinned", &self.pinned())?;
+        s.end()
+    }
 }
 
 /// Pythons (`3.11`, `pypy3.10`) as the jobs spell them, in Python order.
@@ -776,47 +811,69 @@ impl Serialize for Pythons {
 }
 
 /// Counts of JUnit test cases for a target.
+///
+/// 32 bits each (a record of every target is kept), and saturating: four
+/// billion test cases in one target would take inputs of some 100 GB.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TestCounts {
     /// Distinct test cases (rerun attempts count once).
-    pub total: u64,
+    pub total: u32,
     /// Passed on their last attempt.
-    pub passed: u64,
+    pub passed: u32,
     /// Failed (assertion) on their last attempt.
-    pub failed: u64,
+    pub failed: u32,
     /// Errored on their last attempt.
-    pub errors: u64,
+    pub errors: u32,
     /// Skipped.
-    pub skipped: u64,
+    pub skipped: u32,
     /// Passed only after one or more reruns: flaky by observation.
-    pub flaky: u64,
+    pub flaky: u32,
 }
 
 impl TestCounts {
+    /// Counts as a log reports them (pytest's final line), the total their
+    /// sum; a count past `u32::MAX` is held at it.
+    pub fn from_outcomes(passed: u64, failed: u64, errors: u64, skipped: u64) -> Self {
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let total = passed
+            .saturating_add(failed)
+            .saturating_add(errors)
+            .saturating_add(skipped);
+        Self {
+            total: count(total),
+            passed: count(passed),
+            failed: count(failed),
+            errors: count(errors),
+            skipped: count(skipped),
+            flaky: 0,
+        }
+    }
+
     /// Adds one test case's final outcome; keeps every count consistent.
     pub fn add(&mut self, outcome: CaseOutcome, attempts: u32) {
-        self.total += 1;
+        let one = |n: &mut u32| *n = n.saturating_add(1);
+        one(&mut self.total);
         match outcome {
             CaseOutcome::Passed => {
-                self.passed += 1;
+                one(&mut self.passed);
                 if attempts > 1 {
-                    self.flaky += 1;
+                    one(&mut self.flaky);
                 }
             }
-            CaseOutcome::Failed => self.failed += 1,
-            CaseOutcome::Errored => self.errors += 1,
-            CaseOutcome::Skipped => self.skipped += 1,
+            CaseOutcome::Failed => one(&mut self.failed),
+            CaseOutcome::Errored => one(&mut self.errors),
+            CaseOutcome::Skipped => one(&mut self.skipped),
         }
     }
 
     /// Sums two sets of counts.
     pub fn merge(&mut self, other: &TestCounts) {
-        self.total += other.total;
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.errors += other.errors;
-        self.skipped += other.skipped;
-        self.flaky += other.flaky;
+        self.total = self.total.saturating_add(other.total);
+        self.passed = self.passed.saturating_add(other.passed);
+        self.failed = self.failed.saturating_add(other.failed);
+        self.errors = self.errors.saturating_add(other.errors);
+        self.skipped = self.skipped.saturating_add(other.skipped);
+        self.flaky = self.flaky.saturating_add(other.flaky);
     }
 }
 
@@ -833,15 +890,84 @@ pub enum CaseOutcome {
     Skipped,
 }
 
-/// Durations tox printed for a target, in seconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+/// Durations tox printed for a target, in seconds: the whole target, its
+/// environment setup (venv, dependency install) and its commands, each a
+/// number or none.
+///
+/// None is held as NaN: a record of every target is kept, and three floats
+/// are 24 bytes where three `Option<f64>` are 48. A NaN read from a log is
+/// none too (the JSON report, which has no NaN, wrote it as `null` anyway).
+#[derive(Debug, Clone, Copy)]
 pub struct Durations {
-    /// Whole target.
-    pub total: Option<f64>,
-    /// Environment setup (venv, dependency install).
-    pub setup: Option<f64>,
-    /// The commands.
-    pub commands: Option<f64>,
+    total: f64,
+    setup: f64,
+    commands: f64,
+}
+
+impl Durations {
+    /// Durations from their values.
+    pub fn new(total: Option<f64>, setup: Option<f64>, commands: Option<f64>) -> Self {
+        let held = |v: Option<f64>| v.unwrap_or(f64::NAN);
+        Self {
+            total: held(total),
+            setup: held(setup),
+            commands: held(commands),
+        }
+    }
+
+    /// The whole target's.
+    pub fn total(&self) -> Option<f64> {
+        given(self.total)
+    }
+
+    /// The environment setup's.
+    pub fn setup(&self) -> Option<f64> {
+        given(self.setup)
+    }
+
+    /// The commands'.
+    pub fn commands(&self) -> Option<f64> {
+        given(self.commands)
+    }
+
+    /// Sets the whole target's.
+    pub fn set_total(&mut self, total: Option<f64>) {
+        *self = Self::new(total, self.setup(), self.commands());
+    }
+
+    /// Sets the setup's and the commands' (tox prints them together).
+    pub fn set_split(&mut self, setup: Option<f64>, commands: Option<f64>) {
+        *self = Self::new(self.total(), setup, commands);
+    }
+}
+
+/// A duration as held in [`Durations`]: NaN is none.
+fn given(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+impl Default for Durations {
+    fn default() -> Self {
+        Self::new(None, None, None)
+    }
+}
+
+impl PartialEq for Durations {
+    fn eq(&self, other: &Self) -> bool {
+        (self.total(), self.setup(), self.commands())
+            == (other.total(), other.setup(), other.commands())
+    }
+}
+
+impl Serialize for Durations {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Durations", 3)?;
+        s.serialize_field("total", &self.total())?;
+        s.serialize_field("setup", &self.setup())?;
+        s.serialize_field("commands", &self.commands())?;
+        s.end()
+    }
 }
 
 /// tox's `exit N (t seconds) <cwd>> <cmd>` line for a command that failed.
@@ -1740,6 +1866,78 @@ pub fn push_truncated(out: &mut String, s: &str, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record of every target is kept (131,811 of them in the 1 GB
+    /// benchmark log): its size is watched.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_target_record_stays_small() {
+        let size = std::mem::size_of::<Target>();
+        assert!(size <= 264, "a Target is {size} bytes");
+    }
+
+    /// Durations read back as they were set, none held as NaN (a NaN read
+    /// from a log is none), and serialized as three optional numbers.
+    #[test]
+    fn durations_read_back_as_set() {
+        let mut d = Durations::new(Some(1.5), None, Some(0.0));
+        assert_eq!(
+            (d.total(), d.setup(), d.commands()),
+            (Some(1.5), None, Some(0.0))
+        );
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"total":1.5,"setup":null,"commands":0.0}"#
+        );
+        d.set_split(Some(2.25), None);
+        assert_eq!(
+            (d.total(), d.setup(), d.commands()),
+            (Some(1.5), Some(2.25), None)
+        );
+        d.set_total(None);
+        assert_eq!(d, Durations::new(None, Some(2.25), None));
+        assert_ne!(d, Durations::default());
+        assert_eq!(
+            Durations::new(Some(f64::NAN), None, None),
+            Durations::default()
+        );
+        assert_eq!(std::mem::size_of::<Durations>(), 24);
+    }
+
+    /// Test counts saturate rather than wrap, and a log's counts sum to
+    /// their total.
+    #[test]
+    fn test_counts_saturate() {
+        let c = TestCounts::from_outcomes(3, 2, 1, u64::MAX);
+        assert_eq!(
+            (c.total, c.passed, c.failed, c.errors, c.skipped),
+            (u32::MAX, 3, 2, 1, u32::MAX)
+        );
+        assert_eq!(TestCounts::from_outcomes(3, 2, 1, 4).total, 10);
+        let mut m = c;
+        m.merge(&c);
+        m.add(CaseOutcome::Passed, 2);
+        assert_eq!((m.total, m.passed, m.flaky), (u32::MAX, 7, 1));
+    }
+
+    /// A target's package and pinned version read through its pin, and are
+    /// serialized as the two fields they were.
+    #[test]
+    fn facts_read_the_pin() {
+        let mut f = Facts::default();
+        assert_eq!((f.package(), f.pinned()), (None, None));
+        f.pin = Some(Box::new(Pin {
+            package: "redis".into(),
+            version: Some("5.3.1".into()),
+        }));
+        assert_eq!((f.package(), f.pinned()), (Some("redis"), Some("5.3.1")));
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            (v["package"].as_str(), v["pinned"].as_str()),
+            (Some("redis"), Some("5.3.1"))
+        );
+        assert_eq!(v.as_object().unwrap().len(), 6);
+    }
 
     /// `Category::ALL` holds every category once, each at its number and in
     /// their order (the verdicts keep the categories seen as bits of a `u32`).

@@ -204,7 +204,7 @@ fn failure_details_per_target_from_the_log() {
             .as_ref()
             .is_some_and(|e| e.code == 1 && !e.setup_step)
     );
-    assert!(m.durations.setup.is_some() && m.durations.commands.is_some());
+    assert!(m.durations.setup().is_some() && m.durations.commands().is_some());
     assert!(
         m.output
             .lines()

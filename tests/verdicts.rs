@@ -143,8 +143,8 @@ fn newly_added_version_failing_on_two_pythons_is_a_regression() {
         assert_eq!(*t.facts.failed_on_pythons, ["3.11", "3.12"]);
         assert!(t.facts.passed_on_pythons.is_empty());
         assert_eq!(t.facts.last_working_version.as_deref(), Some("2.0.1"));
-        assert_eq!(t.facts.package.as_deref(), Some("markupsafe"));
-        assert_eq!(t.facts.pinned.as_deref(), Some("2.1.5"));
+        assert_eq!(t.facts.package(), Some("markupsafe"));
+        assert_eq!(t.facts.pinned(), Some("2.1.5"));
         assert_eq!(t.findings().failures[0].category, Category::DependencyApi);
         assert!(
             t.findings()

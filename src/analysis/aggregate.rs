@@ -701,11 +701,10 @@ impl Aggregator {
                 }
                 if summary || !b.summary_times {
                     if times.total.is_some() {
-                        b.target.durations.total = times.total;
+                        b.target.durations.set_total(times.total);
                     }
                     if times.setup.is_some() || times.commands.is_some() {
-                        b.target.durations.setup = times.setup;
-                        b.target.durations.commands = times.commands;
+                        b.target.durations.set_split(times.setup, times.commands);
                     }
                     b.summary_times |= summary;
                 }
@@ -749,14 +748,8 @@ impl Aggregator {
                     }
                 } else if let Some(c) = pytest::result_counts(text) {
                     // The last one is the env's (JUnit counts replace it at the end).
-                    b.target.tests = TestCounts {
-                        total: c.passed + c.failed + c.errors + c.skipped,
-                        passed: c.passed,
-                        failed: c.failed,
-                        errors: c.errors,
-                        skipped: c.skipped,
-                        flaky: 0,
-                    };
+                    b.target.tests =
+                        TestCounts::from_outcomes(c.passed, c.failed, c.errors, c.skipped);
                 }
             }
             LogEvent::Output { env: None, .. } | LogEvent::Step { .. } => {}

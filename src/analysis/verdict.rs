@@ -30,7 +30,7 @@ use crate::analysis::categories;
 use crate::inputs::config::Config;
 use crate::inputs::toxini::ToxIni;
 use crate::model::{
-    Category, Facts, Link, PackageVersion, Pythons, Report, Target, TargetName, TargetParts,
+    Category, Facts, Link, PackageVersion, Pin, Pythons, Report, Target, TargetName, TargetParts,
     TargetStatus, Verdict, python_order,
 };
 
@@ -261,8 +261,10 @@ fn fill(targets: &mut [Target], tables: Tables, ctx: &Context<'_>, threads: usiz
             ..Facts::default()
         };
         if let Some((package, pinned)) = ctx.head.and_then(|h| h.package_for(&t.name)) {
-            facts.package = Some(package.into());
-            facts.pinned = pinned.map(Into::into);
+            facts.pin = Some(Box::new(Pin {
+                package: package.into(),
+                version: pinned.map(Into::into),
+            }));
         }
         t.facts = facts;
         if t.status == TargetStatus::Fail {
@@ -397,7 +399,7 @@ fn each_pair<A: Send, B: Send>(
 /// Sets each failing test's category; order-or-state when the same test passed
 /// in a much smaller run of the same target.
 fn classify_failures(t: &mut Target) {
-    let total = t.tests.total;
+    let total = u64::from(t.tests.total);
     let Some(findings) = t.findings_if_any() else {
         return;
     };
@@ -453,7 +455,7 @@ fn and_list<S: AsRef<str>>(items: &[S]) -> String {
 /// (lent out of the record while the verdicts run).
 fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, ThinVec<String>) {
     let f = &t.facts;
-    let what = name.subject(f.package.as_deref());
+    let what = name.subject(f.package());
     let mut own = None;
     let cats = target_categories(t, &mut own);
     let all = |pred: fn(Category) -> bool| !cats.is_empty() && cats.iter().all(|(c, _)| pred(*c));
@@ -580,7 +582,7 @@ fn push_last_working(facts: &Facts, signals: &mut ThinVec<String>) {
 /// PyPI release pages of the failing and the last working version (offline:
 /// the pages are where PyPI always puts them; not checked).
 fn release_links(name: &TargetName, facts: &Facts, verdict: Verdict) -> ThinVec<Link> {
-    let (Some(package), Some(v)) = (&facts.package, name.version()) else {
+    let (Some(package), Some(v)) = (facts.package(), name.version()) else {
         return ThinVec::new();
     };
     if verdict != Verdict::Regression {

@@ -248,8 +248,8 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
         "last_working_version",
         facts.last_working_version.as_deref(),
     );
-    o.opt_str("package", facts.package.as_deref());
-    o.opt_str("pinned", facts.pinned.as_deref());
+    o.opt_str("package", facts.package());
+    o.opt_str("pinned", facts.pinned());
     o.opt_str("verdict", t.findings().verdict.map(Verdict::as_str));
     o.strs("signals", t.findings().signals.iter().map(String::as_str))?;
     o.value("links", &t.findings().links)?;
@@ -525,7 +525,7 @@ mod tests {
     use super::*;
     use crate::model::{
         Category, Durations, ExitReason, Facts, Failure, FailureKind, FailureSource, Forensics,
-        JobRef, Link, OutputExcerpt, TargetName, TargetStatus, TestCounts, Warning,
+        JobRef, Link, OutputExcerpt, Pin, TargetName, TargetStatus, TestCounts, Warning,
     };
 
     /// A target's fields as serde derives them: the reference that
@@ -674,11 +674,7 @@ mod tests {
         }
         t.findings_mut().failures_omitted = 3;
         t.tests.add(crate::model::CaseOutcome::Failed, 1);
-        t.durations = Durations {
-            total: Some(1.5),
-            setup: None,
-            commands: Some(0.1 + 0.2),
-        };
+        t.durations = Durations::new(Some(1.5), None, Some(0.1 + 0.2));
         t.findings_mut().reason = Some(odd("reason").into());
         t.findings_mut().missing_paths.push(odd("path"));
         t.add_source(&std::sync::Arc::from(odd("source")));
@@ -688,8 +684,10 @@ mod tests {
             failed_on_pythons: ["3.8", "pypy3.10"].into_iter().collect(),
             passed_on_pythons: [odd("3.12")].into_iter().collect(),
             last_working_version: Some(odd("1.0").into()),
-            package: Some(odd("package").into()),
-            pinned: None,
+            pin: Some(Box::new(Pin {
+                package: odd("package").into(),
+                version: None,
+            })),
         };
         t.findings_mut().signals.push(odd("signal"));
         t.findings_mut().links.push(Link {

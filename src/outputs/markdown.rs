@@ -249,7 +249,7 @@ fn verdict_block(group: &[&Target]) -> String {
     let Some(verdict) = first.findings().verdict else {
         return String::new();
     };
-    let what = first.name.subject(first.facts.package.as_deref());
+    let what = first.name.subject(first.facts.package());
     let pythons: Vec<&str> = group.iter().filter_map(|t| t.name.python()).collect();
     let mut line = match verdict {
         Verdict::Regression => format!("**Regression:** {}", inline(&what, 200)),
@@ -457,7 +457,7 @@ fn passing_block(targets: &[&Target]) -> String {
         .filter(|t| t.status == TargetStatus::Pass)
         .count();
     let skipped = targets.len() - passed;
-    let tests: u64 = targets.iter().map(|t| t.tests.total).sum();
+    let tests: u64 = targets.iter().map(|t| u64::from(t.tests.total)).sum();
     let mut s = format!(
         "<details><summary>✅ {passed} passing target{}{}{}</summary>\n\n",
         plural(passed),
@@ -493,7 +493,7 @@ fn passing_block(targets: &[&Target]) -> String {
         };
         let time = t
             .durations
-            .total
+            .total()
             .map(|d| format!("{d:.1}s"))
             .unwrap_or_default();
         let _ = writeln!(
