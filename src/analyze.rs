@@ -16,7 +16,7 @@ use crate::inputs::github::Repo;
 use crate::inputs::http::{Http, HttpConfig};
 use crate::inputs::releases;
 use crate::inputs::toxini::ToxIni;
-use crate::model::{Report, Verdict, Warning};
+use crate::model::{Report, Signal, Verdict, Warning};
 use crate::paths::Workspace;
 
 /// What to analyse.
@@ -232,10 +232,13 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
             .filter(|f| f.taken == "at-failure");
         let f = match recorded {
             Some(f) => {
-                t.findings_mut().signals.push(format!(
-                    "exit-4 forensics taken at the failure by `tox-triage run` ({})",
-                    at_failure.display()
-                ));
+                t.findings_mut().signals.push(
+                    format!(
+                        "exit-4 forensics taken at the failure by `tox-triage run` ({})",
+                        at_failure.display()
+                    )
+                    .into(),
+                );
                 f
             }
             None if taken < MAX_FORENSICS => {
@@ -264,13 +267,15 @@ fn add_forensics(report: &mut Report, opts: &ForensicsOptions, ws: &Workspace, b
                     budget: opts.budget,
                 });
                 crate::actions::wrapper::write_files(&opts.dir, &f);
-                t.findings_mut().signals.push("exit-4 forensics taken after the fact: the workspace may have changed since the failure".to_owned());
+                t.findings_mut().signals.push("exit-4 forensics taken after the fact: the workspace may have changed since the failure".into());
                 f
             }
             None => continue,
         };
         let findings = t.findings_mut();
-        findings.signals.extend(forensics_signals(&f));
+        findings
+            .signals
+            .extend(forensics_signals(&f).into_iter().map(Signal::from));
         findings.forensics = Some(Box::new(f));
     }
 }

@@ -1157,6 +1157,11 @@ impl PartialEq for FindingsBox {
     }
 }
 
+/// A reason for a verdict, a sentence a person can check. A fixed sentence
+/// (`rerun candidate`) is held as it is in the program, one that names
+/// things is made for the target: every failing target has a few.
+pub type Signal = Cow<'static, str>;
+
 /// What the inputs and the analysis found about a target beyond its result,
 /// counts and durations: why it failed or was skipped, its failing tests,
 /// the verdict and its grounds. A target that simply passed has none of it;
@@ -1178,7 +1183,7 @@ pub struct Findings {
     /// Regression or suspected flake, for failing targets.
     pub verdict: Option<Verdict>,
     /// The reasons for the verdict, each a sentence a person can check.
-    pub signals: ThinVec<String>,
+    pub signals: ThinVec<Signal>,
     /// Where to look: release pages and a compare link, for a regression.
     pub links: ThinVec<Link>,
     /// Why it failed, from pytest's and tox's exit codes (for failing targets).

@@ -190,7 +190,7 @@ fn network_failure_on_one_python_is_a_suspected_flake() {
         ),
         (&["3.11".to_owned()][..], &["3.12".to_owned()][..])
     );
-    assert!(t.findings().signals.contains(&"rerun candidate".to_owned()));
+    assert!(t.findings().signals.contains(&"rerun candidate".into()));
 }
 
 #[test]

@@ -30,8 +30,8 @@ use crate::analysis::categories;
 use crate::inputs::config::Config;
 use crate::inputs::toxini::ToxIni;
 use crate::model::{
-    Category, Facts, Link, PackageVersion, Pin, Pythons, Report, Target, TargetName, TargetParts,
-    TargetStatus, Verdict, python_order,
+    Category, Facts, Link, PackageVersion, Pin, Pythons, Report, Signal, Target, TargetName,
+    TargetParts, TargetStatus, Verdict, python_order,
 };
 
 /// What the verdicts may use besides the report.
@@ -453,7 +453,7 @@ fn and_list<S: AsRef<str>>(items: &[S]) -> String {
 
 /// The verdict on a failing target and its signals. `name` is the target's
 /// (lent out of the record while the verdicts run).
-fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, ThinVec<String>) {
+fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, ThinVec<Signal>) {
     let f = &t.facts;
     let what = name.subject(f.package());
     let mut own = None;
@@ -464,24 +464,27 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
     // What the failures look like, once per category (a bit per category
     // seen, in the categories' order).
     let mut seen = 0u32;
-    let mut category_signals = Vec::new();
+    let mut category_signals: Vec<Signal> = Vec::new();
     for (c, e) in &cats {
         let bit = 1 << *c as u32;
         if seen & bit == 0 {
             seen |= bit;
             if let Some(e) = e {
-                category_signals.push(format!("{}: {e}", c.as_str()));
+                category_signals.push(format!("{}: {e}", c.as_str()).into());
             }
         }
     }
 
     if f.failed_on_pythons.len() >= 2 {
-        signals.push(format!(
-            "{what} fails on {}: a consistent failure, not a flake",
-            and_list(&f.failed_on_pythons)
-        ));
+        signals.push(
+            format!(
+                "{what} fails on {}: a consistent failure, not a flake",
+                and_list(&f.failed_on_pythons)
+            )
+            .into(),
+        );
         if f.newly_added == Some(true) {
-            signals.push(format!("{what} was newly added to tox.ini by this change"));
+            signals.push(format!("{what} was newly added to tox.ini by this change").into());
         }
         push_last_working(f, &mut signals);
         signals.extend(category_signals);
@@ -504,22 +507,24 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
             && listed.failures_omitted == 0
             && test_reasons.len() == listed.failures.len();
         if let Some(reason) = suite_reason.or(all_tests_known.then(|| test_reasons[0])) {
-            signals.push(format!("known flaky (.github/tox-triage.yml): {reason}"));
+            signals.push(format!("known flaky (.github/tox-triage.yml): {reason}").into());
             signals.extend(category_signals);
-            signals.push("rerun candidate".to_owned());
+            signals.push("rerun candidate".into());
             return (Verdict::SuspectedFlake, signals);
         }
     }
 
     if f.newly_added == Some(true) {
         if all(Category::is_environmental) {
-            signals.push(format!(
-                "{what} was newly added, but every failure is network, timeout or resource"
-            ));
+            signals.push(
+                format!(
+                    "{what} was newly added, but every failure is network, timeout or resource"
+                )
+                .into(),
+            );
         } else {
-            signals.push(format!(
-                "{what} was newly added to tox.ini by this change and fails"
-            ));
+            signals
+                .push(format!("{what} was newly added to tox.ini by this change and fails").into());
             push_last_working(f, &mut signals);
             signals.extend(category_signals);
             return (Verdict::Regression, signals);
@@ -527,9 +532,9 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
     }
 
     if t.conflicting {
-        signals.push("failed in one run and passed in another: flaky by observation".to_owned());
+        signals.push("failed in one run and passed in another: flaky by observation".into());
         signals.extend(category_signals);
-        signals.push("rerun candidate".to_owned());
+        signals.push("rerun candidate".into());
         return (Verdict::SuspectedFlake, signals);
     }
 
@@ -538,11 +543,14 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
     let flaky_kinds = all(|c| c.is_environmental() || c == Category::WorkerCrash);
     if not_new && (one_python_only || flaky_kinds) {
         if one_python_only {
-            signals.push(format!(
-                "fails on {} only; {what} passes on {}",
-                and_list(&f.failed_on_pythons),
-                and_list(&f.passed_on_pythons)
-            ));
+            signals.push(
+                format!(
+                    "fails on {} only; {what} passes on {}",
+                    and_list(&f.failed_on_pythons),
+                    and_list(&f.passed_on_pythons)
+                )
+                .into(),
+            );
         }
         if flaky_kinds {
             let kinds: Vec<&str> = Category::ALL
@@ -550,32 +558,35 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
                 .filter(|c| seen & (1 << **c as u32) != 0)
                 .map(|c| c.as_str())
                 .collect();
-            signals.push(format!("every failure is {}", and_list(&kinds)));
+            signals.push(format!("every failure is {}", and_list(&kinds)).into());
         }
         if f.newly_added == Some(false) {
-            signals.push(format!("{what} was already in the base tox.ini"));
+            signals.push(format!("{what} was already in the base tox.ini").into());
         }
         signals.extend(category_signals);
-        signals.push("rerun candidate".to_owned());
+        signals.push("rerun candidate".into());
         return (Verdict::SuspectedFlake, signals);
     }
 
     if f.failed_on_pythons.len() == 1 && f.passed_on_pythons.is_empty() {
-        signals.push(format!(
-            "ran on {} only: no other Python to compare with",
-            and_list(&f.failed_on_pythons)
-        ));
+        signals.push(
+            format!(
+                "ran on {} only: no other Python to compare with",
+                and_list(&f.failed_on_pythons)
+            )
+            .into(),
+        );
     }
     if f.newly_added.is_none() && name.version().is_some() {
-        signals.push("no base tox.ini: cannot tell whether the version is new (give --base-ref or --base-tox-ini)".to_owned());
+        signals.push("no base tox.ini: cannot tell whether the version is new (give --base-ref or --base-tox-ini)".into());
     }
     signals.extend(category_signals);
     (Verdict::Undetermined, signals)
 }
 
-fn push_last_working(facts: &Facts, signals: &mut ThinVec<String>) {
+fn push_last_working(facts: &Facts, signals: &mut ThinVec<Signal>) {
     if let Some(v) = &facts.last_working_version {
-        signals.push(format!("last working version: {v}"));
+        signals.push(format!("last working version: {v}").into());
     }
 }
 
@@ -631,10 +642,7 @@ mod tests {
         });
         let known = "known flaky (.github/tox-triage.yml): the server is slow";
         let (verdict, signals) = decide(&t, &name, Some(&config));
-        assert_eq!(
-            (verdict, signals[0].as_str()),
-            (Verdict::SuspectedFlake, known)
-        );
+        assert_eq!((verdict, &*signals[0]), (Verdict::SuspectedFlake, known));
         t.findings_mut().failures_omitted = 1;
         let (_, signals) = decide(&t, &name, Some(&config));
         assert!(signals.iter().all(|s| s != known), "{signals:?}");

@@ -251,7 +251,7 @@ fn write_target(buf: &mut Vec<u8>, level: usize, t: &Target) -> std::io::Result<
     o.opt_str("package", facts.package());
     o.opt_str("pinned", facts.pinned());
     o.opt_str("verdict", t.findings().verdict.map(Verdict::as_str));
-    o.strs("signals", t.findings().signals.iter().map(String::as_str))?;
+    o.strs("signals", t.findings().signals.iter().map(|s| &**s))?;
     o.value("links", &t.findings().links)?;
     o.value("failure_kind", &t.findings().failure_kind)?;
     o.value("forensics", &t.findings().forensics)?;
@@ -525,7 +525,7 @@ mod tests {
     use super::*;
     use crate::model::{
         Category, Durations, ExitReason, Facts, Failure, FailureKind, FailureSource, Forensics,
-        JobRef, Link, OutputExcerpt, Pin, TargetName, TargetStatus, TestCounts, Warning,
+        JobRef, Link, OutputExcerpt, Pin, Signal, TargetName, TargetStatus, TestCounts, Warning,
     };
 
     /// A target's fields as serde derives them: the reference that
@@ -555,7 +555,7 @@ mod tests {
         #[serde(flatten)]
         facts: &'a Facts,
         verdict: Option<Verdict>,
-        signals: &'a [String],
+        signals: &'a [Signal],
         links: &'a [Link],
         failure_kind: Option<ExitReason>,
         forensics: Option<&'a Forensics>,
@@ -637,7 +637,7 @@ mod tests {
                 t.status = [TargetStatus::Fail, TargetStatus::Pass][i % 2];
                 t.findings_mut().verdict = (i % 2 == 0).then_some(Verdict::SuspectedFlake);
                 t.output = OutputExcerpt::new([format!("line \"{i}\"\t✔"), "next".into()], 2);
-                t.findings_mut().signals.push(format!("signal {i}"));
+                t.findings_mut().signals.push(format!("signal {i}").into());
                 if i % 7 == 3 {
                     fill_every_field(&mut t, i);
                 }
@@ -689,7 +689,7 @@ mod tests {
                 version: None,
             })),
         };
-        t.findings_mut().signals.push(odd("signal"));
+        t.findings_mut().signals.push(odd("signal").into());
         t.findings_mut().links.push(Link {
             label: odd("label"),
             url: odd("url"),
