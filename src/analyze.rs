@@ -337,7 +337,7 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
             let key = (
                 p.into(),
                 v.as_str().to_owned(),
-                t.facts.last_working_version.clone(),
+                t.facts.last_working_version.as_deref().map(Into::into),
             );
             if !wanted.contains(&key) && wanted.len() < MAX_LOOKUPS {
                 wanted.push(key);

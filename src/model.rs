@@ -731,7 +731,7 @@ pub struct Facts {
     /// Pythons on which the same suite+version passed.
     pub passed_on_pythons: Pythons,
     /// The highest lower version of the suite that passed here or was in the base tox.ini.
-    pub last_working_version: Option<Box<str>>,
+    pub last_working_version: Option<Arc<str>>,
     /// The package the suite+version pins in tox.ini's deps, when tox.ini
     /// was read (out of line: a record of every target is kept, and the
     /// report of logs alone has none).

@@ -24,6 +24,7 @@ use std::collections::BTreeSet;
 use foldhash::HashMap;
 use hashbrown::hash_table::{Entry, HashTable};
 use std::hash::BuildHasher;
+use std::sync::Arc;
 use thin_vec::{ThinVec, thin_vec};
 
 use crate::analysis::categories;
@@ -103,15 +104,20 @@ pub fn apply(report: &mut Report, ctx: &Context<'_>) {
 /// own record and the facts gathered from all of them first, so the result
 /// does not depend on `threads`.
 pub fn apply_on(report: &mut Report, ctx: &Context<'_>, threads: usize) {
-    each(&mut report.targets, threads, |_, t| {
-        classify_failures(t);
-        // Only a target with findings has a kind of failure to set.
-        if let Some(kind) = crate::analysis::exit::failure_kind(t) {
-            t.findings_mut().failure_kind = Some(kind);
-        } else if let Some(findings) = t.findings_if_any() {
-            findings.failure_kind = None;
-        }
-    });
+    each(
+        &mut report.targets,
+        threads,
+        || (),
+        |_, _, t| {
+            classify_failures(t);
+            // Only a target with findings has a kind of failure to set.
+            if let Some(kind) = crate::analysis::exit::failure_kind(t) {
+                t.findings_mut().failure_kind = Some(kind);
+            } else if let Some(findings) = t.findings_if_any() {
+                findings.failure_kind = None;
+            }
+        },
+    );
     let (from, tables) = std::thread::scope(|scope| {
         let targets = &report.targets;
         // The report's order is worked out on another core meanwhile: the
@@ -145,7 +151,9 @@ struct Tables {
 /// What the tables found for one target.
 struct Found {
     key: u32,
-    last_working: Option<Box<str>>,
+    /// Shared by the targets a thread gives the same version (most targets
+    /// have one, and the versions are few).
+    last_working: Option<Arc<str>>,
 }
 
 impl Tables {
@@ -222,16 +230,16 @@ impl Tables {
         for versions in base_versions.values_mut() {
             sort_versions(versions);
         }
-        each(&mut found, threads, |i, f| {
+        let shared = HashMap::<&str, Arc<str>>::default;
+        each(&mut found, threads, shared, |versions, i, f| {
             let name = &targets[i].name;
             if let (Some(suite), Some(v)) = (name.suite(), name.version()) {
                 let passed = highest_below(passed_versions.get(suite), &v);
                 let in_base = highest_below(base_versions.get(suite), &v);
-                f.last_working = passed
-                    .into_iter()
-                    .chain(in_base)
-                    .max()
-                    .map(|v| v.as_str().into());
+                f.last_working = passed.into_iter().chain(in_base).max().map(|v| {
+                    let v = v.as_str();
+                    Arc::clone(versions.entry(v).or_insert_with(|| v.into()))
+                });
             }
         });
         Self {
@@ -357,14 +365,21 @@ fn part_size(len: usize, threads: usize) -> usize {
 }
 
 /// Runs `f` on every item and its place, the slice cut into one run of
-/// neighbours per thread; the calling thread takes the first run.
-fn each<T: Send>(items: &mut [T], threads: usize, f: impl Fn(usize, &mut T) + Sync) {
+/// neighbours per thread; the calling thread takes the first run. Each run
+/// has a state of its own, made by `state`.
+fn each<T: Send, S>(
+    items: &mut [T],
+    threads: usize,
+    state: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize, &mut T) + Sync,
+) {
     let size = part_size(items.len(), threads);
     let (here, rest) = items.split_at_mut(size.min(items.len()));
-    let f = &f;
+    let (f, state) = (&f, &state);
     let run = move |start: usize, part: &mut [T]| {
+        let mut s = state();
         for (i, item) in part.iter_mut().enumerate() {
-            f(start + i, item);
+            f(&mut s, start + i, item);
         }
     };
     std::thread::scope(|scope| {
