@@ -474,36 +474,33 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
     let mut own = None;
     let cats = target_categories(t, &mut own);
     let all = |pred: fn(Category) -> bool| !cats.is_empty() && cats.iter().all(|(c, _)| pred(*c));
-    let mut signals = ThinVec::new();
+    let mut signals = Said::default();
 
     // What the failures look like, once per category (a bit per category
     // seen, in the categories' order).
     let mut seen = 0u32;
-    let mut category_signals: Vec<Signal> = Vec::new();
+    let mut category_signals = Said::default();
     for (c, e) in &cats {
         let bit = 1 << *c as u32;
         if seen & bit == 0 {
             seen |= bit;
             if let Some(e) = e {
-                category_signals.push(format!("{}: {e}", c.as_str()).into());
+                category_signals.push(format!("{}: {e}", c.as_str()));
             }
         }
     }
 
     if f.failed_on_pythons.len() >= 2 {
-        signals.push(
-            format!(
-                "{what} fails on {}: a consistent failure, not a flake",
-                and_list(&f.failed_on_pythons)
-            )
-            .into(),
-        );
+        signals.push(format!(
+            "{what} fails on {}: a consistent failure, not a flake",
+            and_list(&f.failed_on_pythons)
+        ));
         if f.newly_added == Some(true) {
-            signals.push(format!("{what} was newly added to tox.ini by this change").into());
+            signals.push(format!("{what} was newly added to tox.ini by this change"));
         }
         push_last_working(f, &mut signals);
-        signals.extend(category_signals);
-        return (Verdict::Regression, signals);
+        signals.append(category_signals);
+        return (Verdict::Regression, signals.0);
     }
 
     if let Some(config) = config {
@@ -522,35 +519,33 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
             && listed.failures_omitted == 0
             && test_reasons.len() == listed.failures.len();
         if let Some(reason) = suite_reason.or(all_tests_known.then(|| test_reasons[0])) {
-            signals.push(format!("known flaky (.github/tox-triage.yml): {reason}").into());
-            signals.extend(category_signals);
-            signals.push("rerun candidate".into());
-            return (Verdict::SuspectedFlake, signals);
+            signals.push(format!("known flaky (.github/tox-triage.yml): {reason}"));
+            signals.append(category_signals);
+            signals.push("rerun candidate");
+            return (Verdict::SuspectedFlake, signals.0);
         }
     }
 
     if f.newly_added == Some(true) {
         if all(Category::is_environmental) {
-            signals.push(
-                format!(
-                    "{what} was newly added, but every failure is network, timeout or resource"
-                )
-                .into(),
-            );
+            signals.push(format!(
+                "{what} was newly added, but every failure is network, timeout or resource"
+            ));
         } else {
-            signals
-                .push(format!("{what} was newly added to tox.ini by this change and fails").into());
+            signals.push(format!(
+                "{what} was newly added to tox.ini by this change and fails"
+            ));
             push_last_working(f, &mut signals);
-            signals.extend(category_signals);
-            return (Verdict::Regression, signals);
+            signals.append(category_signals);
+            return (Verdict::Regression, signals.0);
         }
     }
 
     if t.conflicting {
-        signals.push("failed in one run and passed in another: flaky by observation".into());
-        signals.extend(category_signals);
-        signals.push("rerun candidate".into());
-        return (Verdict::SuspectedFlake, signals);
+        signals.push("failed in one run and passed in another: flaky by observation");
+        signals.append(category_signals);
+        signals.push("rerun candidate");
+        return (Verdict::SuspectedFlake, signals.0);
     }
 
     let not_new = f.newly_added != Some(true);
@@ -558,14 +553,11 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
     let flaky_kinds = all(|c| c.is_environmental() || c == Category::WorkerCrash);
     if not_new && (one_python_only || flaky_kinds) {
         if one_python_only {
-            signals.push(
-                format!(
-                    "fails on {} only; {what} passes on {}",
-                    and_list(&f.failed_on_pythons),
-                    and_list(&f.passed_on_pythons)
-                )
-                .into(),
-            );
+            signals.push(format!(
+                "fails on {} only; {what} passes on {}",
+                and_list(&f.failed_on_pythons),
+                and_list(&f.passed_on_pythons)
+            ));
         }
         if flaky_kinds {
             let kinds: Vec<&str> = Category::ALL
@@ -573,35 +565,47 @@ fn decide(t: &Target, name: &TargetName, config: Option<&Config>) -> (Verdict, T
                 .filter(|c| seen & (1 << **c as u32) != 0)
                 .map(|c| c.as_str())
                 .collect();
-            signals.push(format!("every failure is {}", and_list(&kinds)).into());
+            signals.push(format!("every failure is {}", and_list(&kinds)));
         }
         if f.newly_added == Some(false) {
-            signals.push(format!("{what} was already in the base tox.ini").into());
+            signals.push(format!("{what} was already in the base tox.ini"));
         }
-        signals.extend(category_signals);
-        signals.push("rerun candidate".into());
-        return (Verdict::SuspectedFlake, signals);
+        signals.append(category_signals);
+        signals.push("rerun candidate");
+        return (Verdict::SuspectedFlake, signals.0);
     }
 
     if f.failed_on_pythons.len() == 1 && f.passed_on_pythons.is_empty() {
-        signals.push(
-            format!(
-                "ran on {} only: no other Python to compare with",
-                and_list(&f.failed_on_pythons)
-            )
-            .into(),
-        );
+        signals.push(format!(
+            "ran on {} only: no other Python to compare with",
+            and_list(&f.failed_on_pythons)
+        ));
     }
     if f.newly_added.is_none() && name.version().is_some() {
-        signals.push("no base tox.ini: cannot tell whether the version is new (give --base-ref or --base-tox-ini)".into());
+        signals.push("no base tox.ini: cannot tell whether the version is new (give --base-ref or --base-tox-ini)");
     }
-    signals.extend(category_signals);
-    (Verdict::Undetermined, signals)
+    signals.append(category_signals);
+    (Verdict::Undetermined, signals.0)
 }
 
-fn push_last_working(facts: &Facts, signals: &mut ThinVec<Signal>) {
+fn push_last_working(facts: &Facts, signals: &mut Said) {
     if let Some(v) = &facts.last_working_version {
-        signals.push(format!("last working version: {v}").into());
+        signals.push(format!("last working version: {v}"));
+    }
+}
+
+/// The signals [`decide`] gathers: a fixed sentence is kept as the
+/// program's text, a formatted one as made.
+#[derive(Default)]
+struct Said(ThinVec<Signal>);
+
+impl Said {
+    fn push(&mut self, signal: impl Into<Signal>) {
+        self.0.push(signal.into());
+    }
+
+    fn append(&mut self, more: Said) {
+        self.0.extend(more.0);
     }
 }
 
