@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::actions::rerun::{self, RerunOptions};
 use crate::analysis::aggregate::Aggregator;
@@ -327,7 +328,7 @@ const MAX_LOOKUPS: usize = 10;
 /// checked, compare link from the package's GitHub repository). Failures of
 /// the lookups leave the offline links and add a warning.
 fn add_release_links(report: &mut Report, config: &HttpConfig) {
-    let mut wanted: Vec<(Box<str>, String, Option<Box<str>>)> = Vec::new();
+    let mut wanted: Vec<(Box<str>, String, Option<Arc<str>>)> = Vec::new();
     for t in report
         .targets
         .iter()
@@ -337,7 +338,7 @@ fn add_release_links(report: &mut Report, config: &HttpConfig) {
             let key = (
                 p.into(),
                 v.as_str().to_owned(),
-                t.facts.last_working_version.as_deref().map(Into::into),
+                t.facts.last_working_version.clone(),
             );
             if !wanted.contains(&key) && wanted.len() < MAX_LOOKUPS {
                 wanted.push(key);
