@@ -26,7 +26,7 @@ use crate::model::{
     Category, CommandLine, CommandShapes, ExitLine, Failure, FailureSource, JobRef,
     MAX_FAILURES_PER_TARGET, MAX_MESSAGE, MAX_OUTPUT_LINE, MAX_OUTPUT_LINES, MAX_TEST_ID,
     MAX_WARNINGS, OutputExcerpt, Report, Target, TargetName, TargetStatus, TestCounts, Warning,
-    push_sparing, push_truncated, truncate_str,
+    push_truncated, truncate_str,
 };
 
 /// Longest command line kept.
@@ -80,7 +80,7 @@ struct Builder {
     target: Target,
     /// Result per log source, most severe kept; in the order the sources
     /// were read, so the current one is last.
-    log_status: ThinVec<(usize, TargetStatus)>,
+    log_status: LogStatuses,
     /// What its JUnit files counted, when any were read (most targets in a
     /// log have none, so it is out of line). Until then the target's own
     /// counts are those of pytest's final line in a log.
@@ -97,11 +97,72 @@ struct Builder {
     listed_kinds: Option<u32>,
 }
 
+/// A target's result in each log that reported it, the most severe kept
+/// per log. Most targets are in one log: that result is held in place,
+/// where a list cost an allocation for every distinct target.
+#[derive(Debug, Default)]
+enum LogStatuses {
+    #[default]
+    None,
+    /// The one log's place among the sources (when it fits in 32 bits).
+    One(u32, TargetStatus),
+    /// In the order the logs were read, so the current one is last.
+    Many(ThinVec<(usize, TargetStatus)>),
+}
+
+impl LogStatuses {
+    fn set(&mut self, source: usize, status: TargetStatus) {
+        let keep_worse = |slot: &mut TargetStatus| {
+            if status.severity() > slot.severity() {
+                *slot = status;
+            }
+        };
+        match self {
+            LogStatuses::None => {
+                *self = match u32::try_from(source) {
+                    Ok(one) => LogStatuses::One(one, status),
+                    Err(_) => LogStatuses::Many(ThinVec::from([(source, status)])),
+                }
+            }
+            LogStatuses::One(one, slot) if *one as usize == source => keep_worse(slot),
+            LogStatuses::One(one, slot) => {
+                *self =
+                    LogStatuses::Many(ThinVec::from([(*one as usize, *slot), (source, status)]));
+            }
+            LogStatuses::Many(list) => match list.iter_mut().rev().find(|(s, _)| *s == source) {
+                Some((_, slot)) => keep_worse(slot),
+                None => list.push((source, status)),
+            },
+        }
+    }
+
+    fn get(&self, source: usize) -> Option<TargetStatus> {
+        match self {
+            LogStatuses::None => None,
+            LogStatuses::One(one, status) => (*one as usize == source).then_some(*status),
+            LogStatuses::Many(list) => list
+                .iter()
+                .rev()
+                .find_map(|&(s, status)| (s == source).then_some(status)),
+        }
+    }
+
+    /// The results, one per log.
+    fn statuses(&self) -> impl Iterator<Item = TargetStatus> + '_ {
+        let (one, many) = match self {
+            LogStatuses::None => (None, &[][..]),
+            LogStatuses::One(_, status) => (Some(*status), &[][..]),
+            LogStatuses::Many(list) => (None, &list[..]),
+        };
+        one.into_iter().chain(many.iter().map(|&(_, s)| s))
+    }
+}
+
 impl Builder {
     fn new(name: &str) -> Self {
         Self {
             target: Target::new(TargetName::parse(name)),
-            log_status: ThinVec::new(),
+            log_status: LogStatuses::None,
             junit: None,
             in_setup: false,
             ring: Ring::default(),
@@ -112,22 +173,11 @@ impl Builder {
     }
 
     fn set_log_status(&mut self, source: usize, status: TargetStatus) {
-        match self.log_status.iter_mut().rev().find(|(s, _)| *s == source) {
-            Some((_, slot)) => {
-                if status.severity() > slot.severity() {
-                    *slot = status;
-                }
-            }
-            // Most targets are in one log.
-            None => push_sparing(&mut self.log_status, (source, status)),
-        }
+        self.log_status.set(source, status);
     }
 
     fn log_status(&self, source: usize) -> Option<TargetStatus> {
-        self.log_status
-            .iter()
-            .rev()
-            .find_map(|&(s, status)| (s == source).then_some(status))
+        self.log_status.get(source)
     }
 
     /// Ends the occurrence held in the ring: its lines are kept if it failed.
@@ -929,7 +979,7 @@ impl Aggregator {
 
 fn finish_target(mut b: Builder) -> Target {
     let t = &mut b.target;
-    let statuses = || b.log_status.iter().map(|&(_, s)| s);
+    let statuses = || b.log_status.statuses();
     t.conflicting =
         statuses().any(|s| s == TargetStatus::Fail) && statuses().any(|s| s == TargetStatus::Pass);
     // Severities differ from status to status: the most severe is one status.
