@@ -1080,6 +1080,32 @@ fn junit_status(c: &TestCounts, cases: u64) -> TargetStatus {
 mod tests {
     use super::*;
 
+    /// A target's results per log: the most severe one of each log kept,
+    /// one log held in place and a second one making a list, in order.
+    #[test]
+    fn log_statuses_keep_the_worst_result_of_each_log() {
+        use TargetStatus::*;
+        let mut s = LogStatuses::default();
+        assert_eq!(s.get(0), None);
+        s.set(3, Pass);
+        s.set(3, Skipped);
+        assert!(matches!(s, LogStatuses::One(3, Pass)));
+        s.set(3, Fail);
+        assert_eq!((s.get(3), s.get(0)), (Some(Fail), None));
+        s.set(7, Pass);
+        s.set(7, Fail);
+        s.set(9, Skipped);
+        assert_eq!(
+            (s.get(3), s.get(7), s.get(9)),
+            (Some(Fail), Some(Fail), Some(Skipped))
+        );
+        assert_eq!(s.statuses().collect::<Vec<_>>(), [Fail, Fail, Skipped]);
+        let mut far = LogStatuses::default();
+        far.set(usize::MAX, NotRun);
+        assert_eq!(far.get(usize::MAX), Some(NotRun));
+        assert_eq!(far.statuses().collect::<Vec<_>>(), [NotRun]);
+    }
+
     /// A ring keeps the last lines pushed, in order, through the drops of
     /// its older half; a line past the longest kept is cut; the excerpt it
     /// gives counts every line pushed.
