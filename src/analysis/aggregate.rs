@@ -89,7 +89,6 @@ struct Builder {
     in_setup: bool,
     /// Output of the occurrence being read, and which source it is from.
     ring: Ring,
-    ring_source: Option<usize>,
     /// Durations came from tox's summary (which has the setup/cmd split).
     summary_times: bool,
     /// The kinds of failure listed, once the failures budget is spent (see
@@ -166,7 +165,6 @@ impl Builder {
             junit: None,
             in_setup: false,
             ring: Ring::default(),
-            ring_source: None,
             summary_times: false,
             listed_kinds: None,
         }
@@ -182,7 +180,7 @@ impl Builder {
 
     /// Ends the occurrence held in the ring: its lines are kept if it failed.
     fn settle_output(&mut self, budget: &mut Budget) {
-        let Some(src) = self.ring_source.take() else {
+        let Some(src) = self.ring.source() else {
             return;
         };
         if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.is_empty() {
@@ -213,7 +211,7 @@ impl Builder {
                     budget.reduced += 1;
                     self.target.output = OutputExcerpt::new(
                         categories::telling_lines(self.ring.kept_text()),
-                        self.ring.total,
+                        self.ring.total(),
                     );
                     self.ring.clear();
                 }
@@ -263,11 +261,10 @@ impl Builder {
     }
 
     fn push_output(&mut self, source: usize, text: &str, budget: &mut Budget) {
-        if self.ring_source != Some(source) {
+        if self.ring.source() != Some(source) {
             self.settle_output(budget);
-            self.ring_source = Some(source);
         }
-        self.ring.push(text);
+        self.ring.push(source, text);
     }
 }
 
@@ -338,12 +335,12 @@ thread_local! {
 
 /// The last [`MAX_OUTPUT_LINES`] lines of output of the occurrence being
 /// read. An idle target holds no buffer: it comes from a pool at the first
-/// line and goes back when the occurrence is settled.
+/// line and goes back when the occurrence is settled. What is known of the
+/// occurrence (its input, its lines in all) is in the buffer too, so an
+/// idle target's ring is one empty pointer.
 #[derive(Debug, Default)]
 struct Ring {
     buf: Option<Box<RingBuf>>,
-    /// Lines pushed since the ring was last emptied.
-    total: u64,
 }
 
 /// A ring's lines, one after another in one text, each followed by `\n`
@@ -355,6 +352,10 @@ struct RingBuf {
     text: String,
     /// Where each line held ends in `text`, after its `\n`.
     ends: Vec<u32>,
+    /// Lines pushed since the ring was last emptied.
+    total: u64,
+    /// The input the lines are from.
+    source: usize,
 }
 
 impl RingBuf {
@@ -396,11 +397,14 @@ impl RingBuf {
 }
 
 impl Ring {
-    fn push(&mut self, text: &str) {
-        self.total += 1;
-        let buf = self
-            .buf
-            .get_or_insert_with(|| RING_POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default());
+    /// Adds a line of `source`'s; an idle ring takes a buffer for it.
+    fn push(&mut self, source: usize, text: &str) {
+        let buf = self.buf.get_or_insert_with(|| {
+            let mut buf = RING_POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+            buf.source = source;
+            buf
+        });
+        buf.total += 1;
         if buf.ends.len() >= 2 * MAX_OUTPUT_LINES {
             buf.drop_front(MAX_OUTPUT_LINES);
         }
@@ -413,6 +417,16 @@ impl Ring {
     /// The lines kept, oldest first.
     fn lines(&self) -> impl Iterator<Item = &str> + Clone {
         self.buf.iter().flat_map(|b| b.lines())
+    }
+
+    /// The input of the lines held, when the ring holds any.
+    fn source(&self) -> Option<usize> {
+        self.buf.as_ref().map(|b| b.source)
+    }
+
+    /// Lines pushed since the ring was last emptied.
+    fn total(&self) -> u64 {
+        self.buf.as_ref().map_or(0, |b| b.total)
     }
 
     /// The lines kept as one text, each followed by `\n`.
@@ -438,6 +452,7 @@ impl Ring {
         if let Some(mut buf) = self.buf.take() {
             buf.text.clear();
             buf.ends.clear();
+            buf.total = 0;
             RING_POOL.with(|p| {
                 let mut pool = p.borrow_mut();
                 if pool.len() < RING_POOL_MAX {
@@ -445,13 +460,12 @@ impl Ring {
                 }
             });
         }
-        self.total = 0;
     }
 
     fn take(&mut self) -> OutputExcerpt {
         // Copied into one exact-size buffer: a pooled buffer is as large as
         // the most it ever held, and what the budget counts is what stays.
-        let out = OutputExcerpt::from_text(self.kept_text(), self.total);
+        let out = OutputExcerpt::from_text(self.kept_text(), self.total());
         self.clear();
         out
     }
@@ -662,7 +676,7 @@ impl Aggregator {
     /// A log read to its end: its envs' pending output is settled.
     fn end_log(&mut self, src: usize, name: &str, stats: LogStats) {
         for b in self.builders.iter_mut() {
-            if b.ring_source == Some(src) {
+            if b.ring.source() == Some(src) {
                 b.settle_output(&mut self.budget);
             }
         }
@@ -761,10 +775,9 @@ impl Aggregator {
                     }
                     b.summary_times |= summary;
                 }
-                if b.ring_source == Some(src) {
+                if b.ring.source() == Some(src) {
                     if result == EnvResult::Ok {
                         b.ring.clear();
-                        b.ring_source = None;
                     } else if result == EnvResult::Fail {
                         // Its output is complete: keep it now, within the
                         // budget, rather than hold every failed env's ring to the end.
@@ -1117,13 +1130,13 @@ mod tests {
         let mut ring = Ring::default();
         assert!(ring.is_empty());
         for n in 1..=1000u32 {
-            ring.push(&format!("line {n}"));
+            ring.push(0, &format!("line {n}"));
             let kept: Vec<String> = ring.lines().map(str::to_owned).collect();
             let first = n.saturating_sub(MAX_OUTPUT_LINES as u32) + 1;
             let want: Vec<String> = (first..=n).map(|i| format!("line {i}")).collect();
             assert_eq!(kept, want, "after {n} lines");
         }
-        ring.push(&"x".repeat(2 * MAX_OUTPUT_LINE));
+        ring.push(0, &"x".repeat(2 * MAX_OUTPUT_LINE));
         let last = ring.lines().last().unwrap();
         assert!(
             last.len() <= MAX_OUTPUT_LINE && last.ends_with('…'),
@@ -1136,11 +1149,12 @@ mod tests {
         assert_eq!(kept[0], "line 997");
         let excerpt = ring.take();
         assert_eq!((excerpt.len(), excerpt.total_lines), (SHORT_EXCERPT, 1001));
-        assert!(ring.is_empty() && ring.buf.is_none() && ring.total == 0);
+        assert!(ring.is_empty() && ring.buf.is_none() && ring.total() == 0);
         // The buffer went back to the pool, emptied, and the next ring takes it.
         let mut next = Ring::default();
-        next.push("again");
+        next.push(1, "again");
         assert_eq!(next.lines().collect::<Vec<_>>(), ["again"]);
+        assert_eq!((next.source(), next.total()), (Some(1), 1));
         assert!(next.buf.as_ref().unwrap().text.capacity() > 100);
     }
 
@@ -1169,7 +1183,7 @@ mod tests {
             "ring still holds {} lines",
             b.ring.lines().count()
         );
-        assert!(b.ring_source.is_none());
+        assert!(b.ring.source().is_none());
         assert!(
             b.target
                 .output
