@@ -78,8 +78,7 @@ struct Builder {
     /// Held inline, so that the finished targets can be collected in the
     /// builders' own buffer (no second copy of every target at the end).
     target: Target,
-    /// Result per log source, most severe kept; in the order the sources
-    /// were read, so the current one is last.
+    /// Its result in each log that reported it.
     log_status: LogStatuses,
     /// What its JUnit files counted, when any were read (most targets in a
     /// log have none, so it is out of line). Until then the target's own
@@ -170,20 +169,12 @@ impl Builder {
         }
     }
 
-    fn set_log_status(&mut self, source: usize, status: TargetStatus) {
-        self.log_status.set(source, status);
-    }
-
-    fn log_status(&self, source: usize) -> Option<TargetStatus> {
-        self.log_status.get(source)
-    }
-
     /// Ends the occurrence held in the ring: its lines are kept if it failed.
     fn settle_output(&mut self, budget: &mut Budget) {
         let Some(src) = self.ring.source() else {
             return;
         };
-        if self.log_status(src) == Some(TargetStatus::Fail) && !self.ring.is_empty() {
+        if self.log_status.get(src) == Some(TargetStatus::Fail) && !self.ring.is_empty() {
             if let Some(findings) = self.target.findings_if_any() {
                 complete_log_messages(&mut findings.failures, self.ring.lines());
                 // Its failures are in (pytest's summary comes before tox's
@@ -739,7 +730,7 @@ impl Aggregator {
                 let (b, budget) = self.mentioned(src, env);
                 b.push_output(src, text, budget);
                 if let Some(mut exit) = exit {
-                    b.set_log_status(src, TargetStatus::Fail);
+                    b.log_status.set(src, TargetStatus::Fail);
                     b.target.exit_code = Some(code);
                     exit.setup_step |= b.in_setup;
                     b.target.findings_mut().exit = Some(exit);
@@ -759,7 +750,7 @@ impl Aggregator {
                     EnvResult::Fail => TargetStatus::Fail,
                     EnvResult::Skip => TargetStatus::Skipped,
                 };
-                b.set_log_status(src, status);
+                b.log_status.set(src, status);
                 if let Some(code) = exit_code {
                     b.target.exit_code = Some(code);
                 }
