@@ -261,8 +261,8 @@ impl Builder {
 
 /// Output excerpts and tracebacks kept in all, across targets: past this, the
 /// rest are shortened so that memory stays flat however large the input.
-/// The budgets below add up to 16 MB, a quarter of the memory the tool aims
-/// to stay under; a run of sentry-python's 840 targets all failing keeps
+/// This budget and the three after it add up to 16 MB, a quarter of the
+/// memory the tool aims to stay under; a run of sentry-python's 840 targets all failing keeps
 /// every excerpt whole in them (about 4 MB).
 const OUTPUT_BUDGET: usize = 6 << 20;
 /// Tracebacks kept in all; past it, failures keep their message only.
